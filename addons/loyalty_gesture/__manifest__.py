@@ -1,0 +1,26 @@
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "Loyalty Gestures",
+    "summary": "Commercial gestures granted from helpdesk tickets under a company charter",
+    "version": "18.0.1.0.0",
+    "category": "After-Sales",
+    "license": "AGPL-3",
+    "author": "Customer Care Suite",
+    "website": "https://github.com/customer-care-suite/odoo-customer-care",
+    "development_status": "Alpha",
+    "maintainers": [],
+    "depends": ["mail", "sale_loyalty", "helpdesk_mgmt"],
+    "data": [
+        "security/loyalty_gesture_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "views/loyalty_gesture_type_views.xml",
+        "views/loyalty_gesture_views.xml",
+        "views/care_contact_log_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/loyalty_gesture_menus.xml",
+    ],
+    "demo": ["demo/loyalty_gesture_type_demo.xml"],
+    "installable": True,
+    "application": False,
+}
