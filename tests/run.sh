@@ -53,12 +53,18 @@ run_pytest() {  # run_pytest <db> <paths...>
 PYTEST_ARGS=("$@")
 export PYTHONPATH="$ROOT/tests${PYTHONPATH:+:$PYTHONPATH}"
 
+# CARE_UNTIL=loyalty_gesture|satisfaction_survey stops the chain early (development only).
+UNTIL=${CARE_UNTIL:-winback}
 install care_lg "" loyalty_gesture
 run_pytest care_lg addons/loyalty_gesture
-install care_ss care_lg satisfaction_survey
-run_pytest care_ss addons/satisfaction_survey
-install care_wb care_ss winback
-run_pytest care_wb addons/winback tests
+if [ "$UNTIL" != loyalty_gesture ]; then
+    install care_ss care_lg satisfaction_survey
+    run_pytest care_ss addons/satisfaction_survey
+    if [ "$UNTIL" != satisfaction_survey ]; then
+        install care_wb care_ss winback
+        run_pytest care_wb addons/winback tests
+    fi
+fi
 
 log "done in $(($(date +%s) - START)) s, exit code $RESULT"
 exit $RESULT
