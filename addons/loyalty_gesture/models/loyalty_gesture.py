@@ -26,9 +26,7 @@ class LoyaltyGesture(models.Model):
         tracking=True,
         check_company=True,
     )
-    ticket_id = fields.Many2one(
-        "helpdesk.ticket", index=True, tracking=True, check_company=True
-    )
+    ticket_id = fields.Many2one("helpdesk.ticket", index=True, tracking=True, check_company=True)
     type_id = fields.Many2one(
         "loyalty.gesture.type",
         string="Gesture type",
@@ -112,9 +110,7 @@ class LoyaltyGesture(models.Model):
                     self.env._("Gesture %(name)s is not waiting for approval.", name=gesture.name)
                 )
             if gesture.requested_by_id == self.env.user:
-                raise UserError(
-                    self.env._("You cannot approve a gesture you requested yourself.")
-                )
+                raise UserError(self.env._("You cannot approve a gesture you requested yourself."))
         self.write({"state": "approved", "approved_by_id": self.env.user.id})
 
     def action_refuse(self):

@@ -75,13 +75,19 @@ class ResPartner(models.Model):
             ("partner_id.commercial_partner_id", "in", partners.ids),
             ("state", "=", "sale"),
         ]
-        groups = self.env["sale.order"].sudo()._read_group(  # sudo: figures, not records
-            order_domain,
-            ["partner_id"],
-            ["amount_untaxed:sum", "__count", "date_order:min", "date_order:max"],
+        groups = (
+            self.env["sale.order"]
+            .sudo()
+            ._read_group(  # sudo: figures, not records
+                order_domain,
+                ["partner_id"],
+                ["amount_untaxed:sum", "__count", "date_order:min", "date_order:max"],
+            )
         )
         recent = dict(
-            self.env["sale.order"].sudo()._read_group(  # sudo: figures, not records
+            self.env["sale.order"]
+            .sudo()
+            ._read_group(  # sudo: figures, not records
                 order_domain + [("date_order", ">=", year_ago)],
                 ["partner_id"],
                 ["amount_untaxed:sum"],
@@ -99,14 +105,18 @@ class ResPartner(models.Model):
             days = (today - last.date()).days
             if row["days_since_last_order"] is None or days < row["days_since_last_order"]:
                 row["days_since_last_order"] = days
-        gestures = self.env["loyalty.gesture"].sudo()._read_group(  # sudo: caps count all
-            [
-                ("partner_id", "in", partners.ids),
-                ("state", "in", ("to_approve", "approved", "done", "followed_up")),
-                ("create_date", ">=", year_ago),
-            ],
-            ["partner_id"],
-            ["__count", "value:sum"],
+        gestures = (
+            self.env["loyalty.gesture"]
+            .sudo()
+            ._read_group(  # sudo: caps count all
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("state", "in", ("to_approve", "approved", "done", "followed_up")),
+                    ("create_date", ">=", year_ago),
+                ],
+                ["partner_id"],
+                ["__count", "value:sum"],
+            )
         )
         for partner, count, value in gestures:
             metrics[partner.id]["gesture_count_12m"] = count

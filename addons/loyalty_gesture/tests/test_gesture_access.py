@@ -9,7 +9,9 @@ class TestGestureAccess(common.CareCase):
     @users("care_agent")
     def test_agent_cannot_edit_catalog(self):
         types = self.env["loyalty.gesture.type"]
-        self.assertTrue(types.search([("id", "=", self.gesture_type.id)]), "agents read the catalog")
+        self.assertTrue(
+            types.search([("id", "=", self.gesture_type.id)]), "agents read the catalog"
+        )
         with self.assertRaises(AccessError):
             types.create({"name": "Free upgrade", "category": "service"})
         with self.assertRaises(AccessError):
@@ -42,9 +44,7 @@ class TestGestureAccess(common.CareCase):
         gesture = (
             self.env["loyalty.gesture"]
             .with_user(self.agent)
-            .create(
-                {"partner_id": self.customer.id, "type_id": self.gesture_type.id, "value": 120}
-            )
+            .create({"partner_id": self.customer.id, "type_id": self.gesture_type.id, "value": 120})
         )
         gesture.action_submit()
         self.assertEqual(gesture.state, "to_approve")
@@ -53,17 +53,13 @@ class TestGestureAccess(common.CareCase):
         own = (
             self.env["loyalty.gesture"]
             .with_user(self.manager)
-            .create(
-                {"partner_id": self.customer.id, "type_id": self.gesture_type.id, "value": 120}
-            )
+            .create({"partner_id": self.customer.id, "type_id": self.gesture_type.id, "value": 120})
         )
         own.action_submit()
         with self.assertRaises(UserError):
             own.action_approve()
         gesture.with_user(self.manager).action_approve()
-        self.assertRecordValues(
-            gesture, [{"state": "approved", "approved_by_id": self.manager.id}]
-        )
+        self.assertRecordValues(gesture, [{"state": "approved", "approved_by_id": self.manager.id}])
 
     def test_value_is_capped_by_type_and_never_negative(self):
         gestures = self.env["loyalty.gesture"].with_user(self.agent)
@@ -89,7 +85,9 @@ class TestGestureAccess(common.CareCase):
         with self.assertRaises(AccessError):
             as_manager_a.browse(gesture_b.id).read(["value"])
         self.assertFalse(
-            self.env["loyalty.gesture.type"].with_user(self.manager).search([("id", "=", type_b.id)])
+            self.env["loyalty.gesture.type"]
+            .with_user(self.manager)
+            .search([("id", "=", type_b.id)])
         )
 
     def test_contact_policy_caps_and_logs_why(self):
