@@ -62,6 +62,10 @@ if [ "$UNTIL" != loyalty_gesture ]; then
     run_pytest care_ss addons/satisfaction_survey
     if [ "$UNTIL" != satisfaction_survey ]; then
         install care_wb care_ss winback
+        # A copy where concurrency tests commit for real, with separate connections.
+        createdb -T care_wb care_scratch
+        cp -a "$WORK/data/filestore/care_wb" "$WORK/data/filestore/care_scratch" 2>/dev/null || true
+        export CARE_SCRATCH_DB=care_scratch
         run_pytest care_wb addons/winback tests
     fi
 fi
