@@ -92,6 +92,9 @@ db_port = $PGPORT
 db_user = odoo
 db_password = False
 list_db = True
+http_interface = 127.0.0.1
+http_port = $((PGPORT + 1))
+gevent_port = $((PGPORT + 2))
 log_level = warn
 max_cron_threads = 0
 CONF
