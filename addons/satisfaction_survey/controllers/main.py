@@ -1,0 +1,79 @@
+import re
+
+from odoo import http
+from odoo.exceptions import UserError, ValidationError
+from odoo.http import request
+from odoo.tools.misc import get_lang
+
+TOKEN_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class SatisfactionController(http.Controller):
+    """One-click answers from the survey email.
+
+    The GET only shows the page with the clicked score preselected: mail scanners
+    follow links (and some run scripts), so nothing is recorded until the customer
+    presses Confirm, which POSTs the form with its CSRF token.
+    """
+
+    def _get_request_sudo(self, token):
+        """The answerable request of ``token``, as superuser, or None."""
+        if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
+            return None
+        # sudo: the visitor is usually public and has no access right; the exact,
+        # unguessable token designates the one request they may see and answer.
+        survey_request = (
+            request.env["satisfaction.request"].sudo().search([("access_token", "=", token)])
+        )
+        if len(survey_request) != 1 or not survey_request._is_answerable():
+            return None
+        return survey_request
+
+    def _render(self, survey_request, template, values=None, status=200):
+        lang = (survey_request and survey_request.partner_id.lang) or get_lang(request.env).code
+        html = (
+            request.env["ir.ui.view"]
+            .with_context(lang=lang)
+            ._render_template(template, dict(values or {}, survey_request=survey_request))
+        )
+        return request.make_response(html, status=status)
+
+    def _invalid(self):
+        return self._render(None, "satisfaction_survey.satisfaction_page_invalid", status=404)
+
+    @http.route(
+        "/satisfaction/<string:token>/<int:score>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        sitemap=False,
+    )
+    def satisfaction_open(self, token, score, **kwargs):
+        survey_request = self._get_request_sudo(token)
+        if not survey_request:
+            return self._invalid()
+        low, high = survey_request._get_score_range()
+        if not low <= score <= high:
+            return self._invalid()
+        return self._render(
+            survey_request,
+            "satisfaction_survey.satisfaction_page_answer",
+            {"token": token, "score": score, "scores": range(low, high + 1)},
+        )
+
+    @http.route(
+        "/satisfaction/<string:token>/submit",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        sitemap=False,
+    )
+    def satisfaction_submit(self, token, score=None, comment=None, **kwargs):
+        survey_request = self._get_request_sudo(token)
+        if not survey_request:
+            return self._invalid()
+        try:
+            survey_request._record_answer(int(score), comment)
+        except (TypeError, ValueError, UserError, ValidationError):
+            return self._invalid()
+        return self._render(survey_request, "satisfaction_survey.satisfaction_page_thanks")

@@ -1,0 +1,106 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    satisfaction_last_nps = fields.Integer(
+        string="Last NPS score", compute="_compute_satisfaction_last", groups="base.group_user"
+    )
+    satisfaction_last_nps_category = fields.Selection(
+        [("promoter", "Promoter"), ("passive", "Passive"), ("detractor", "Detractor")],
+        string="Last NPS category",
+        compute="_compute_satisfaction_last",
+        groups="base.group_user",
+    )
+    satisfaction_last_csat = fields.Integer(
+        string="Last CSAT score", compute="_compute_satisfaction_last", groups="base.group_user"
+    )
+    satisfaction_last_date = fields.Datetime(
+        string="Last survey answer", compute="_compute_satisfaction_last", groups="base.group_user"
+    )
+    satisfaction_request_count = fields.Integer(
+        string="Surveys", compute="_compute_satisfaction_last", groups="base.group_user"
+    )
+
+    def _compute_satisfaction_last(self):
+        last = self._satisfaction_last_answers()
+        counts = dict(
+            self.env["satisfaction.request"]
+            .sudo()
+            ._read_group(  # sudo: a count, not records
+                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+                ["commercial_partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            answers = last.get(commercial.id, {})
+            nps = answers.get("nps")
+            csat = answers.get("csat")
+            partner.satisfaction_last_nps = nps[0] if nps else 0
+            partner.satisfaction_last_nps_category = nps and nps[2]
+            partner.satisfaction_last_csat = csat[0] if csat else 0
+            partner.satisfaction_last_date = max(
+                (answer[1] for answer in answers.values()), default=False
+            )
+            partner.satisfaction_request_count = counts.get(commercial, 0)
+
+    def action_view_satisfaction_requests(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "satisfaction_survey.satisfaction_request_action"
+        )
+        action["domain"] = [("commercial_partner_id", "in", self.commercial_partner_id.ids)]
+        action["context"] = {}
+        return action
+
+    def _satisfaction_last_answers(self):
+        """``{commercial partner id: {kind: (score, date, nps category)}}``, one query."""
+        partner_ids = self.commercial_partner_id.ids
+        if not partner_ids:
+            return {}
+        requests = self.env["satisfaction.request"]
+        requests.flush_model(
+            ["commercial_partner_id", "kind", "score", "answered_date", "state", "nps_category"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT ON (commercial_partner_id, kind) "
+                "commercial_partner_id, kind, score, answered_date, nps_category "
+                "FROM satisfaction_request "
+                "WHERE state = 'answered' AND commercial_partner_id = ANY(%s) "
+                "ORDER BY commercial_partner_id, kind, answered_date DESC, id DESC",
+                partner_ids,
+            )
+        )
+        result = {}
+        for partner_id, kind, score, date, category in rows:
+            result.setdefault(partner_id, {})[kind] = (score, date, category)
+        return result
+
+    # --- Customer metrics registry ---
+
+    def _care_metric_definitions(self):
+        definitions = super()._care_metric_definitions()
+        definitions.update(
+            {
+                "last_nps": (self.env._("Last NPS score"), "integer"),
+                "last_csat": (self.env._("Last CSAT score"), "integer"),
+                "is_detractor": (self.env._("Detractor (last NPS 0-6)"), "boolean"),
+            }
+        )
+        return definitions
+
+    def _care_metrics(self):
+        metrics = super()._care_metrics()
+        last = self._satisfaction_last_answers()
+        for partner_id, row in metrics.items():
+            answers = last.get(partner_id, {})
+            nps = answers.get("nps")
+            csat = answers.get("csat")
+            row["last_nps"] = nps[0] if nps else None
+            row["last_csat"] = csat[0] if csat else None
+            row["is_detractor"] = bool(nps and nps[2] == "detractor")
+        return metrics

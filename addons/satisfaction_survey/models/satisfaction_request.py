@@ -1,0 +1,619 @@
+import uuid
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10)}
+OPEN_STATES = ("pending", "sent")
+
+
+def _new_token(_records=None):
+    return str(uuid.uuid4())
+
+
+class SatisfactionRequest(models.Model):
+    """One satisfaction survey asked to one customer about one record (ticket, order…).
+
+    Created by a trigger in ``pending`` state, sent by a scheduled action when due (or
+    skipped, with the reason), answered in one click through an unguessable, expiring
+    token. An unhappy answer opens a follow-up activity: the closed loop.
+    """
+
+    _name = "satisfaction.request"
+    _description = "Satisfaction survey request"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "create_date desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        check_company=True,
+        ondelete="cascade",
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    survey_id = fields.Many2one(
+        "survey.survey",
+        required=True,
+        ondelete="restrict",
+        domain=[("satisfaction_kind", "!=", False)],
+    )
+    kind = fields.Selection(
+        [("csat", "CSAT"), ("nps", "NPS")],
+        compute="_compute_kind",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+    )
+    trigger = fields.Selection(
+        [
+            ("ticket", "Ticket closed"),
+            ("invoice", "Order invoiced"),
+            ("gesture", "Gesture done"),
+            ("manual", "Manual"),
+        ],
+        required=True,
+        default="manual",
+        readonly=True,
+    )
+    res_model = fields.Char(string="Source model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        string="Source record", model_field="res_model", readonly=True
+    )
+    source_name = fields.Char(string="Source", compute="_compute_source_name")
+    ticket_id = fields.Many2one("helpdesk.ticket", index=True, readonly=True, check_company=True)
+    team_id = fields.Many2one(related="ticket_id.team_id", store=True, string="Helpdesk team")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        compute="_compute_user_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index=True,
+        help="Who follows up an unhappy answer: the ticket's agent, else the salesperson.",
+    )
+    access_token = fields.Char(
+        required=True, readonly=True, copy=False, default=_new_token, index=True
+    )
+    scheduled_date = fields.Datetime(
+        string="Send on", required=True, default=fields.Datetime.now, index=True
+    )
+    sent_date = fields.Datetime(readonly=True, copy=False)
+    expiry_date = fields.Datetime(string="Link expires on", readonly=True, copy=False)
+    answered_date = fields.Datetime(readonly=True, copy=False, index=True)
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("sent", "Sent"),
+            ("answered", "Answered"),
+            ("expired", "Expired"),
+            ("skipped", "Skipped"),
+        ],
+        required=True,
+        default="pending",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    skip_reason = fields.Selection(
+        [
+            ("no_email", "No email address"),
+            ("opt_out", "Opted out"),
+            ("blacklisted", "Blacklisted address"),
+            ("throttled", "Contact cap reached"),
+            ("survey_window", "Surveyed recently"),
+            ("manual", "Cancelled by a user"),
+        ],
+        string="Skipped because",
+        readonly=True,
+        copy=False,
+    )
+    score = fields.Integer(readonly=True, copy=False, aggregator="avg", tracking=True)
+    comment = fields.Text(readonly=True, copy=False)
+    user_input_id = fields.Many2one(
+        "survey.user_input", string="Survey answer", readonly=True, copy=False, ondelete="set null"
+    )
+    nps_category = fields.Selection(
+        [("promoter", "Promoter"), ("passive", "Passive"), ("detractor", "Detractor")],
+        string="NPS category",
+        compute="_compute_score_categories",
+        store=True,
+    )
+    is_satisfied = fields.Boolean(
+        compute="_compute_score_categories", store=True, help="CSAT answer of 4 or 5."
+    )
+    is_unhappy = fields.Boolean(
+        compute="_compute_score_categories",
+        store=True,
+        help="NPS detractor (0-6) or CSAT of 1 or 2: the owner must follow up.",
+    )
+    loop_state = fields.Selection(
+        [("none", "No follow-up"), ("open", "To follow up"), ("closed", "Followed up")],
+        string="Follow-up",
+        required=True,
+        default="none",
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    loop_opened_date = fields.Datetime(string="Follow-up opened on", readonly=True, copy=False)
+    loop_deadline = fields.Date(string="Follow-up deadline", readonly=True, copy=False)
+    loop_closed_date = fields.Datetime(string="Followed up on", readonly=True, copy=False)
+    suggested_gesture_type_id = fields.Many2one(
+        "loyalty.gesture.type", string="Suggested repair gesture", readonly=True, copy=False
+    )
+    gesture_id = fields.Many2one(
+        "loyalty.gesture", string="Repair gesture", readonly=True, copy=False, check_company=True
+    )
+
+    _sql_constraints = [
+        (
+            "access_token_unique",
+            "UNIQUE(access_token)",
+            "Each survey request needs its own answer link.",
+        ),
+        (
+            "score_range",
+            "CHECK(score IS NULL OR (score >= 0 AND score <= 10))",
+            "A satisfaction score lies between 0 and 10.",
+        ),
+    ]
+
+    def init(self):
+        # One open request per (customer, source record): a partial unique index, as a
+        # UNIQUE constraint cannot ignore answered, expired and skipped requests.
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS satisfaction_request_open_unique "
+                "ON satisfaction_request (partner_id, res_model, res_id) "
+                "WHERE state IN ('pending', 'sent') AND res_model IS NOT NULL"
+            )
+        )
+
+    # --- Computes ---
+
+    @api.depends("survey_id")
+    def _compute_kind(self):
+        for request in self:
+            request.kind = request.survey_id.satisfaction_kind or request.kind
+
+    @api.depends("partner_id", "ticket_id")
+    def _compute_user_id(self):
+        for request in self:
+            request.user_id = (
+                request.ticket_id.user_id
+                or request.user_id
+                or request.partner_id.commercial_partner_id.user_id
+            )
+
+    @api.depends("res_model", "res_id")
+    def _compute_source_name(self):
+        for request in self:
+            record = request._get_source_record()
+            request.source_name = record.sudo().display_name if record else False
+
+    @api.depends("kind", "score", "state")
+    def _compute_score_categories(self):
+        for request in self:
+            answered = request.state == "answered"
+            score = request.score
+            if answered and request.kind == "nps":
+                request.nps_category = (
+                    "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+                )
+            else:
+                request.nps_category = False
+            request.is_satisfied = answered and request.kind == "csat" and score >= 4
+            request.is_unhappy = answered and (
+                (request.kind == "nps" and score <= 6) or (request.kind == "csat" and score <= 2)
+            )
+
+    @api.depends("partner_id", "kind")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for request in self:
+            request.display_name = f"{kinds.get(request.kind, '')} · {request.partner_id.name}"
+
+    @api.constrains("survey_id")
+    def _check_survey_is_satisfaction(self):
+        if any(not request.survey_id.satisfaction_kind for request in self):
+            raise ValidationError(
+                self.env._("A satisfaction request needs a survey with a satisfaction kind.")
+            )
+
+    # --- Actions ---
+
+    def action_send_now(self):
+        """Send the pending requests at once (still under the contact policy)."""
+        pending = self.filtered(lambda request: request.state == "pending")
+        if not pending:
+            raise UserError(self.env._("Only a pending survey request can be sent."))
+        pending.write({"scheduled_date": fields.Datetime.now()})
+        pending._send()
+
+    def action_skip(self):
+        if any(request.state not in OPEN_STATES for request in self):
+            raise UserError(self.env._("Only a pending or sent survey request can be cancelled."))
+        self.write({"state": "skipped", "skip_reason": "manual"})
+
+    def action_open_source(self):
+        self.ensure_one()
+        record = self._get_source_record()
+        if not record:
+            raise UserError(self.env._("This survey request has no source record."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
+
+    def action_grant_repair_gesture(self):
+        """Open a draft repair gesture prefilled from the unhappy answer."""
+        self.ensure_one()
+        if not self.is_unhappy:
+            raise UserError(self.env._("A repair gesture is suggested for unhappy answers only."))
+        gesture_type = self.suggested_gesture_type_id or self.company_id._satisfaction_repair_type()
+        if not gesture_type:
+            raise UserError(self.env._("The gesture catalog has no repair gesture type."))
+        if not self.gesture_id:
+            self.gesture_id = self.env["loyalty.gesture"].create(
+                {
+                    "partner_id": self.commercial_partner_id.id,
+                    "ticket_id": self.ticket_id.id,
+                    "type_id": gesture_type.id,
+                    "company_id": self.company_id.id,
+                    "reason": self.env._(
+                        "Unhappy survey answer (%(score)s): %(comment)s",
+                        score=self.score,
+                        comment=self.comment or "-",
+                    ),
+                }
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "loyalty.gesture",
+            "res_id": self.gesture_id.id,
+            "view_mode": "form",
+        }
+
+    # --- Business ---
+
+    def _get_source_record(self):
+        self.ensure_one()
+        if not self.res_model or not self.res_id or self.res_model not in self.env:
+            return None
+        return self.env[self.res_model].browse(self.res_id).exists()
+
+    def _get_score_range(self):
+        self.ensure_one()
+        return SCORE_RANGES[self.kind]
+
+    def _get_answer_url(self, score):
+        self.ensure_one()
+        return f"{self.get_base_url()}/satisfaction/{self.access_token}/{score}"
+
+    def _get_answer_links(self):
+        """``[(score, url)]`` for the score buttons of the email."""
+        self.ensure_one()
+        low, high = self._get_score_range()
+        return [(score, self._get_answer_url(score)) for score in range(low, high + 1)]
+
+    def _is_answerable(self):
+        """Whether the answer link still works (sent or answered, not expired)."""
+        self.ensure_one()
+        return self.state in ("sent", "answered") and (
+            not self.expiry_date or self.expiry_date > fields.Datetime.now()
+        )
+
+    @api.model
+    def _create_from_trigger(self, trigger, records):
+        """Create the pending requests that ``trigger`` asks about ``records``.
+
+        Idempotent: a record that already has a request for its customer gets no other.
+        Runs as superuser: whoever closes a ticket or posts an invoice triggers the
+        request without needing rights on satisfaction requests.
+        """
+        requests_sudo = self.sudo()  # sudo: triggered by any user, see docstring
+        existing = {
+            (req.partner_id.id, req.res_id)
+            for req in requests_sudo.search(
+                [("res_model", "=", records._name), ("res_id", "in", records.ids)]
+            )
+        }
+        now = fields.Datetime.now()
+        vals_list = []
+        for record in records:
+            vals = record._satisfaction_request_values()
+            company = self.env["res.company"].browse(vals["company_id"]) or self.env.company
+            active, survey, delay = company._satisfaction_trigger(trigger)
+            partner_id = vals.get("partner_id")
+            if not active or not survey or not partner_id:
+                continue
+            if (partner_id, record.id) in existing:
+                continue
+            existing.add((partner_id, record.id))
+            vals.update(
+                {
+                    "company_id": company.id,
+                    "survey_id": survey.id,
+                    "trigger": trigger,
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    "scheduled_date": now + timedelta(days=delay),
+                    "user_id": vals.get("user_id") or False,
+                }
+            )
+            vals_list.append(vals)
+        return requests_sudo.create(vals_list)
+
+    def _send(self):
+        """Send due requests, or skip them with the reason; one batch, in order.
+
+        The survey window (one survey per customer per X days) is checked first, then
+        the suite's contact policy, which logs every attempt in the contact log.
+        """
+        requests = self.filtered(lambda request: request.state == "pending")
+        if not requests:
+            return
+        template = self.env.ref("satisfaction_survey.mail_template_satisfaction_request")
+        recent = self._recently_surveyed(requests)
+        logs = self.env["care.contact.log"]
+        now = fields.Datetime.now()
+        for request in requests:
+            key = (request.commercial_partner_id.id, request.company_id.id)
+            if key in recent:
+                logs.sudo().create(  # sudo: the cron logs for every module
+                    {
+                        "partner_id": request.commercial_partner_id.id,
+                        "company_id": request.company_id.id,
+                        "kind": "survey",
+                        "state": "skipped",
+                        "skip_reason": "survey_window",
+                        "res_model": request._name,
+                        "res_id": request.id,
+                    }
+                )
+                request.write({"state": "skipped", "skip_reason": "survey_window"})
+                continue
+            if not logs._log_contact(
+                request.partner_id, "survey", record=request, company=request.company_id
+            ):
+                reason = logs._contact_refusal(request.partner_id, request.company_id)
+                request.write({"state": "skipped", "skip_reason": reason or "throttled"})
+                continue
+            request.write(
+                {
+                    "state": "sent",
+                    "sent_date": now,
+                    "expiry_date": now
+                    + timedelta(days=request.company_id.satisfaction_token_days or 30),
+                }
+            )
+            template.send_mail(request.id, email_layout_xmlid="mail.mail_notification_light")
+            recent.add(key)
+
+    @api.model
+    def _recently_surveyed(self, requests):
+        """``{(commercial partner id, company id)}`` surveyed within their company window."""
+        windows = {company: company.satisfaction_window_days for company in requests.company_id}
+        longest = max(windows.values(), default=0)
+        if not longest:
+            return set()
+        since = fields.Datetime.now() - timedelta(days=longest)
+        groups = self.sudo()._read_group(  # sudo: the window counts every request
+            [
+                ("commercial_partner_id", "in", requests.commercial_partner_id.ids),
+                ("company_id", "in", requests.company_id.ids),
+                ("sent_date", ">=", since),
+            ],
+            ["commercial_partner_id", "company_id"],
+            ["sent_date:max"],
+        )
+        now = fields.Datetime.now()
+        return {
+            (partner.id, company.id)
+            for partner, company, last_sent in groups
+            if windows[company] and last_sent >= now - timedelta(days=windows[company])
+        }
+
+    @api.model
+    def _cron_send_due(self, batch_size=200):
+        """Expire stale links, then send one batch of due requests.
+
+        Safe to rerun and to run on several cron workers at once: each batch locks its
+        rows (``SKIP LOCKED``) and a request leaves ``pending`` when handled.
+        """
+        self._expire_overdue(batch_size)
+        now = fields.Datetime.now()
+        self.flush_model(["state", "scheduled_date"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM satisfaction_request WHERE state = 'pending' "
+                "AND scheduled_date <= %s ORDER BY scheduled_date, id LIMIT %s "
+                "FOR UPDATE SKIP LOCKED",
+                now,
+                batch_size,
+            )
+        )
+        batch = self.browse([row[0] for row in rows])
+        batch._send()
+        remaining = self.search_count([("state", "=", "pending"), ("scheduled_date", "<=", now)])
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+
+    @api.model
+    def _expire_overdue(self, batch_size=200):
+        overdue = self.search(
+            [("state", "=", "sent"), ("expiry_date", "<", fields.Datetime.now())],
+            limit=batch_size,
+        )
+        overdue.write({"state": "expired"})
+        return overdue
+
+    def _record_answer(self, score, comment=None):
+        """Record (or update) the customer's answer in the request and its survey input.
+
+        A second answer updates the first one: same survey input, same lines.
+        """
+        self.ensure_one()
+        if not self._is_answerable():
+            raise UserError(self.env._("This survey link is no longer valid."))
+        low, high = self._get_score_range()
+        if not isinstance(score, int) or not low <= score <= high:
+            raise ValidationError(
+                self.env._("The score must lie between %(low)s and %(high)s.", low=low, high=high)
+            )
+        comment = (comment or "").strip()[:5000] or False
+        self._save_user_input(score, comment)
+        self.write(
+            {
+                "state": "answered",
+                "score": score,
+                "comment": comment,
+                "answered_date": fields.Datetime.now(),
+            }
+        )
+        self.message_post(
+            body=self.env._("Answered with a score of %(score)s.", score=score),
+            author_id=self.partner_id.id,
+        )
+        if self.is_unhappy and self.loop_state == "none":
+            self._open_loop()
+
+    def _save_user_input(self, score, comment):
+        """Write the answer into the survey's own answer model (one per request)."""
+        survey = self.survey_id.sudo()  # sudo: survey answers belong to the survey module
+        score_question, comment_question = survey._satisfaction_questions()
+        user_input = self.user_input_id.sudo()
+        if not user_input:
+            user_input = survey._create_answer(partner=self.partner_id, check_attempts=False)
+            self.user_input_id = user_input
+        lines = self.env["survey.user_input.line"].sudo()
+        for question, value, answer_type in (
+            (score_question, score, "scale"),
+            (comment_question, comment, comment_question.question_type),
+        ):
+            if not question:
+                continue
+            vals = {
+                "user_input_id": user_input.id,
+                "question_id": question.id,
+                "skipped": value is False,
+                "answer_type": answer_type if value is not False else False,
+            }
+            if value is not False:
+                vals[f"value_{answer_type}"] = value
+            old = lines.search(
+                [("user_input_id", "=", user_input.id), ("question_id", "=", question.id)]
+            )
+            if old:
+                old.write(vals)
+            else:
+                lines.create(vals)
+        if user_input.state != "done":
+            user_input._mark_done()
+
+    def _open_loop(self):
+        """Ask the owner to call the unhappy customer back, with a repair suggestion."""
+        self.ensure_one()
+        gesture_type = self.company_id._satisfaction_repair_type()
+        deadline = fields.Date.context_today(self) + timedelta(
+            days=self.company_id.satisfaction_loop_days
+        )
+        owner = self.user_id or self.env.ref("base.user_admin")
+        self.write(
+            {
+                "loop_state": "open",
+                "loop_opened_date": fields.Datetime.now(),
+                "loop_deadline": deadline,
+                "suggested_gesture_type_id": gesture_type.id,
+            }
+        )
+        note = self.env._(
+            "%(customer)s answered %(score)s. Call them back within the deadline.",
+            customer=self.partner_id.name,
+            score=self.score,
+        )
+        if gesture_type:
+            note += " " + self.env._(
+                "Suggested repair gesture: %(gesture)s.", gesture=gesture_type.name
+            )
+        self.activity_schedule(
+            "satisfaction_survey.mail_activity_type_satisfaction_followup",
+            date_deadline=deadline,
+            summary=self.env._("Unhappy customer: close the loop"),
+            note=note,
+            user_id=owner.id,
+        )
+
+    @api.model
+    def _demo_open_loops(self, request_ids):
+        """Demo data: open the follow-up of the demo's unhappy answers."""
+        for survey_request in self.browse(request_ids).exists():
+            if survey_request.is_unhappy and survey_request.loop_state == "none":
+                survey_request._open_loop()
+
+    @api.model
+    def _satisfaction_scores(self, domain=None):
+        """NPS, CSAT, response rate and close-the-loop figures over ``domain``.
+
+        Returns percentages (None when there is nothing to measure) and the counts:
+        NPS = % promoters - % detractors; CSAT = share of 4-5 among CSAT answers;
+        response rate = answered / delivered (sent, answered or expired).
+        """
+        domain = list(domain or [])
+        counts = {
+            (kind, state, category, satisfied, loop): count
+            for kind, state, category, satisfied, loop, count in self._read_group(
+                domain,
+                ["kind", "state", "nps_category", "is_satisfied", "loop_state"],
+                ["__count"],
+            )
+        }
+
+        def total(**match):
+            keys = ("kind", "state", "category", "satisfied", "loop")
+            return sum(
+                count
+                for key, count in counts.items()
+                if all(key[keys.index(name)] == value for name, value in match.items())
+            )
+
+        def percent(part, whole):
+            return round(100.0 * part / whole, 1) if whole else None
+
+        promoters = total(category="promoter")
+        detractors = total(category="detractor")
+        nps_answers = total(kind="nps", state="answered")
+        csat_answers = total(kind="csat", state="answered")
+        satisfied = total(kind="csat", state="answered", satisfied=True)
+        answered = total(state="answered")
+        delivered = answered + total(state="sent") + total(state="expired")
+        loops = total(loop="open") + total(loop="closed")
+        return {
+            "promoters": promoters,
+            "passives": total(category="passive"),
+            "detractors": detractors,
+            "nps_answers": nps_answers,
+            "csat_answers": csat_answers,
+            "answered": answered,
+            "delivered": delivered,
+            "nps": (
+                round(100.0 * (promoters - detractors) / nps_answers, 1) if nps_answers else None
+            ),
+            "csat": percent(satisfied, csat_answers),
+            "response_rate": percent(answered, delivered),
+            "loop_closed_rate": percent(total(loop="closed"), loops),
+        }
