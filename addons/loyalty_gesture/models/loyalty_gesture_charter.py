@@ -1,0 +1,314 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_amount
+
+
+class LoyaltyGestureCharter(models.Model):
+    """The company's "Charte des Attentions Commerciales": ordered rules deciding which
+    gestures an agent may grant, up to what value, how often, and when a manager approves.
+    """
+
+    _name = "loyalty.gesture.charter"
+    _description = "Gesture charter"
+    _inherit = ["mail.thread"]
+    _order = "company_id, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    description = fields.Html(
+        translate=True, help="The spirit of the charter, as agents should read it."
+    )
+    rule_ids = fields.One2many(
+        "loyalty.gesture.charter.rule", "charter_id", string="Rules", copy=True
+    )
+    rule_count = fields.Integer(compute="_compute_rule_count")
+
+    @api.depends("rule_ids")
+    def _compute_rule_count(self):
+        for charter in self:
+            charter.rule_count = len(charter.rule_ids)
+
+    @api.constrains("active", "company_id")
+    def _check_one_active_charter_per_company(self):
+        groups = self.with_context(active_test=True)._read_group(
+            [("company_id", "in", self.company_id.ids), ("active", "=", True)],
+            ["company_id"],
+            ["__count"],
+        )
+        if any(count > 1 for _company, count in groups):
+            raise ValidationError(
+                self.env._("A company can have only one active charter; archive the other one.")
+            )
+
+    # --- Evaluation ---
+
+    @api.model
+    def _get_for_company(self, company):
+        """The company's active charter (sudo: enforcement never depends on who asks)."""
+        return self.sudo().search([("company_id", "=", company.id)], limit=1)
+
+    @api.model
+    def _evaluate(
+        self,
+        partner,
+        gesture_type,
+        value,
+        ticket=None,
+        channel=None,
+        company=None,
+        gesture=None,
+    ):
+        """Evaluate a proposed gesture against the company's charter.
+
+        :param gesture: the gesture being evaluated, left out of the customer's figures
+        :return: dict with ``allowed``, ``max_value`` (None: no maximum),
+            ``cap_count_left`` / ``cap_value_left`` (None: no cap), ``needs_approval``,
+            ``reasons`` (sentences, blocking ones first after the rule), ``blocked_reasons``,
+            ``approval_reasons``, ``rule`` and the customer's ``metrics``
+        """
+        context = self._evaluation_context(partner, ticket, channel, company, gesture)
+        return self._evaluate_in_context(context, gesture_type, value)
+
+    @api.model
+    def _evaluate_gesture(self, gesture):
+        """Evaluate an existing gesture, leaving it out of the customer's figures."""
+        gesture.ensure_one()
+        return self._evaluate(
+            gesture.partner_id,
+            gesture.type_id,
+            gesture.value,
+            ticket=gesture.ticket_id,
+            company=gesture.company_id,
+            gesture=gesture,
+        )
+
+    @api.model
+    def _check_gestures(self, gestures):
+        """Refuse gestures the charter blocks, whatever the path (form, wizard, import, RPC).
+
+        Called on create/write of a gesture and before it is submitted, approved or
+        fulfilled. Data files loaded at install time are trusted.
+        """
+        if self.env.context.get("install_module"):
+            return
+        for gesture in gestures:
+            if gesture.state not in ("draft", "to_approve", "approved"):
+                continue
+            result = self._evaluate_gesture(gesture)
+            if not result["allowed"]:
+                raise UserError(
+                    "\n".join(
+                        [
+                            self.env._(
+                                "The charter does not allow this gesture for %(customer)s:",
+                                customer=gesture.partner_id.display_name,
+                            )
+                        ]
+                        + result["blocked_reasons"]
+                    )
+                )
+
+    @api.model
+    def _evaluation_context(self, partner, ticket=None, channel=None, company=None, gesture=None):
+        """What does not depend on the gesture type: figures, portraits, the matching rule."""
+        ticket = ticket or self.env["helpdesk.ticket"]
+        company = company or ticket.company_id or self.env.company
+        partner = partner.commercial_partner_id
+        channel = channel or ticket.channel_id
+        metrics = (
+            partner.sudo()
+            .with_company(company)
+            .with_context(care_exclude_gesture_ids=gesture.ids if gesture else [])
+            ._care_metrics()
+            .get(partner.id, {})
+        )
+        portraits = (
+            self.env["loyalty.gesture.portrait"]
+            .sudo()
+            .with_company(company)
+            ._match_partners(metrics={partner.id: metrics})
+            .get(partner.id, self.env["loyalty.gesture.portrait"])
+        )
+        charter = self._get_for_company(company)
+        rule = charter.rule_ids._first_match(partner, metrics, ticket, channel, portraits)
+        return {
+            "partner": partner,
+            "company": company,
+            "ticket": ticket,
+            "channel": channel,
+            "metrics": metrics,
+            "portraits": portraits,
+            "charter": charter,
+            "rule": rule,
+        }
+
+    @api.model
+    def _evaluate_in_context(self, context, gesture_type, value):
+        """Evaluate one gesture type and value in a context from :meth:`_evaluation_context`."""
+        result = {
+            "allowed": True,
+            "max_value": gesture_type.max_value or None,
+            "cap_count_left": None,
+            "cap_value_left": None,
+            "needs_approval": False,
+            "reasons": [],
+            "blocked_reasons": [],
+            "approval_reasons": [],
+            "rule": context["rule"],
+            "metrics": context["metrics"],
+        }
+        info = []
+        rule = context["rule"]
+        if rule:
+            info.append(self.env._('Charter rule "%(rule)s" applies.', rule=rule.name))
+        else:
+            info.append(self.env._("No charter rule applies: the agent limit decides."))
+        self._evaluate_value(context, gesture_type, value, result)
+        if rule:
+            self._evaluate_caps(context, value, result, info)
+        self._evaluate_approval(context, value, result)
+        result["allowed"] = not result["blocked_reasons"]
+        result["needs_approval"] = bool(result["approval_reasons"])
+        result["reasons"] = (
+            info[:1] + result["blocked_reasons"] + result["approval_reasons"] + info[1:]
+        )
+        return result
+
+    def _money(self, context, amount):
+        return format_amount(self.env, amount, context["company"].currency_id)
+
+    @api.model
+    def _evaluate_value(self, context, gesture_type, value, result):
+        """The gesture type and its value: type's maximum, allowed types, rule's maximum."""
+        rule, blocked = context["rule"], result["blocked_reasons"]
+        if value < 0:
+            blocked.append(self.env._("Blocked: a gesture cannot have a negative value."))
+        if gesture_type.max_value and value > gesture_type.max_value:
+            blocked.append(
+                self.env._(
+                    'Blocked: %(value)s is above the maximum of %(max)s for "%(type)s".',
+                    value=self._money(context, value),
+                    max=self._money(context, gesture_type.max_value),
+                    type=gesture_type.display_name,
+                )
+            )
+        if not rule:
+            return
+        if rule.allowed_type_ids and gesture_type not in rule.allowed_type_ids:
+            blocked.append(
+                self.env._(
+                    'Blocked: the charter does not allow "%(type)s" in this case '
+                    "(allowed: %(types)s).",
+                    type=gesture_type.display_name,
+                    types=", ".join(rule.allowed_type_ids.mapped("display_name")),
+                )
+            )
+        if rule.allowed_category and gesture_type.category != rule.allowed_category:
+            categories = dict(rule._fields["allowed_category"]._description_selection(self.env))
+            blocked.append(
+                self.env._(
+                    "Blocked: the charter allows only %(category)s gestures in this case.",
+                    category=categories[rule.allowed_category].lower(),
+                )
+            )
+        if rule.max_value:
+            result["max_value"] = min(result["max_value"] or rule.max_value, rule.max_value)
+            if value > rule.max_value:
+                blocked.append(
+                    self.env._(
+                        "Blocked: %(value)s is above the charter's maximum of %(max)s.",
+                        value=self._money(context, value),
+                        max=self._money(context, rule.max_value),
+                    )
+                )
+
+    @api.model
+    def _evaluate_caps(self, context, value, result, info):
+        """Caps per customer over a rolling 12 months, and the delay between two gestures."""
+        rule, metrics, blocked = context["rule"], context["metrics"], result["blocked_reasons"]
+        count = metrics.get("gesture_count_12m", 0)
+        granted = metrics.get("gesture_value_12m", 0.0)
+        if rule.cap_count:
+            left = result["cap_count_left"] = max(rule.cap_count - count, 0)
+            if not left:
+                blocked.append(
+                    self.env._(
+                        "Blocked: %(count)s gestures in the last 12 months, "
+                        "the charter allows %(cap)s.",
+                        count=count,
+                        cap=rule.cap_count,
+                    )
+                )
+            else:
+                info.append(
+                    self.env._(
+                        "%(count)s gestures in the last 12 months, %(left)s more allowed.",
+                        count=count,
+                        left=left,
+                    )
+                )
+        if rule.cap_value:
+            left = result["cap_value_left"] = max(rule.cap_value - granted, 0.0)
+            result["max_value"] = min(result["max_value"] or left, left)
+            if value > left:
+                blocked.append(
+                    self.env._(
+                        "Blocked: %(granted)s already granted in the last 12 months; "
+                        "%(value)s more would exceed the charter's %(cap)s.",
+                        granted=self._money(context, granted),
+                        value=self._money(context, value),
+                        cap=self._money(context, rule.cap_value),
+                    )
+                )
+        days = metrics.get("days_since_last_gesture")
+        if rule.min_days_between and days is not None and days < rule.min_days_between:
+            blocked.append(
+                self.env._(
+                    "Blocked: the last gesture was %(days)s days ago, the charter requires "
+                    "%(min)s days between two gestures.",
+                    days=days,
+                    min=rule.min_days_between,
+                )
+            )
+
+    @api.model
+    def _evaluate_approval(self, context, value, result):
+        """Whether a manager must approve: the rule, else the agent limit; the abuse guard."""
+        rule, metrics, company = context["rule"], context["metrics"], context["company"]
+        approval = result["approval_reasons"]
+        mode = rule.approval_mode if rule else "limit"
+        if mode == "always":
+            approval.append(
+                self.env._(
+                    "Approval needed: the charter requires a manager's approval in this case."
+                )
+            )
+        elif mode == "above" and value > rule.approval_above:
+            approval.append(
+                self.env._(
+                    "Approval needed: the charter requires a manager's approval above %(limit)s.",
+                    limit=self._money(context, rule.approval_above),
+                )
+            )
+        elif mode == "limit" and value > company.care_agent_gesture_limit:
+            approval.append(
+                self.env._(
+                    "Approval needed: %(value)s is above the agent limit of %(limit)s.",
+                    value=self._money(context, value),
+                    limit=self._money(context, company.care_agent_gesture_limit),
+                )
+            )
+        if metrics.get("gesture_abuse"):
+            approval.append(
+                self.env._(
+                    "Approval needed: %(count)s gestures in the last 12 months, far more "
+                    "than other customers (typically %(median)s).",
+                    count=metrics.get("gesture_count_12m", 0),
+                    median=round(metrics.get("gesture_median_count_12m", 0.0), 1),
+                )
+            )

@@ -1,0 +1,200 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools.safe_eval import safe_eval
+
+TIERS = [
+    ("standard", "Standard"),
+    ("silver", "Silver"),
+    ("gold", "Gold"),
+    ("vip", "VIP"),
+]
+TIER_RANK = {key: rank for rank, (key, _label) in enumerate(TIERS)}
+PRIORITIES = [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High")]
+
+
+class LoyaltyGestureCharterRule(models.Model):
+    """One rule of a charter: when its conditions match, its effects apply.
+
+    Rules are tried in order; the first one whose conditions all match applies.
+    An empty condition matches everything, so a last rule without conditions is the
+    charter's default.
+    """
+
+    _name = "loyalty.gesture.charter.rule"
+    _description = "Gesture charter rule"
+    _order = "charter_id, sequence, id"
+    _check_company_auto = True
+
+    charter_id = fields.Many2one(
+        "loyalty.gesture.charter", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="charter_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="charter_id.currency_id")
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+
+    # Conditions
+    priority_min = fields.Selection(
+        PRIORITIES,
+        string="Ticket priority from",
+        help="Applies only to gestures on a ticket of at least this priority.",
+    )
+    priority_max = fields.Selection(
+        PRIORITIES,
+        string="Ticket priority up to",
+        help="Applies only to gestures on a ticket of at most this priority.",
+    )
+    tier_min = fields.Selection(TIERS, string="Customer tier from")
+    tier_max = fields.Selection(TIERS, string="Customer tier up to")
+    seniority_min_months = fields.Integer(
+        string="Seniority from (months)", help="Months since the first order; 0: no condition."
+    )
+    seniority_max_months = fields.Integer(
+        string="Seniority up to (months)", help="Months since the first order; 0: no condition."
+    )
+    reactivity_min = fields.Float(
+        string="Coupons used from (%)",
+        help="Reactivity to earlier offers: share of the customer's coupons actually used. "
+        "0 and 100: no condition.",
+    )
+    reactivity_max = fields.Float(string="Coupons used up to (%)", default=100.0)
+    category_ids = fields.Many2many(
+        "helpdesk.ticket.category",
+        string="Ticket categories",
+        help="Applies only to tickets of these categories; empty: any.",
+    )
+    channel_ids = fields.Many2many(
+        "helpdesk.ticket.channel",
+        string="Channels",
+        help="Applies only when the customer contacted us through these channels; empty: any.",
+    )
+    portrait_ids = fields.Many2many(
+        "loyalty.gesture.portrait",
+        string="Customer portraits",
+        help="Applies only to customers matching one of these portraits; empty: any.",
+    )
+    partner_domain = fields.Char(
+        string="Customers", default="[]", help="Applies only to the customers in this filter."
+    )
+
+    # Effects
+    allowed_category = fields.Selection(
+        [
+            ("financial", "Financial"),
+            ("service", "Service"),
+            ("attentive", "Attentive"),
+            ("repair", "Repair"),
+        ],
+        string="Only gestures of category",
+    )
+    allowed_type_ids = fields.Many2many(
+        "loyalty.gesture.type",
+        string="Allowed gestures",
+        check_company=True,
+        help="Only these gesture types may be granted; empty: any.",
+    )
+    max_value = fields.Monetary(string="Maximum value", help="0: no maximum.")
+    approval_mode = fields.Selection(
+        [
+            ("limit", "Above the agent limit"),
+            ("above", "Above a value"),
+            ("always", "Always"),
+        ],
+        string="Manager's approval",
+        default="limit",
+        required=True,
+        help="Above the agent limit: the limit set in the settings.",
+    )
+    approval_above = fields.Monetary(string="Approval above")
+    cap_count = fields.Integer(
+        string="Gestures per 12 months",
+        help="At most this many gestures per customer over a rolling 12 months; 0: no cap.",
+    )
+    cap_value = fields.Monetary(
+        string="Value per 12 months",
+        help="At most this total value per customer over a rolling 12 months; 0: no cap.",
+    )
+    min_days_between = fields.Integer(
+        string="Days between two gestures", help="Minimum days since the customer's last gesture."
+    )
+
+    _sql_constraints = [
+        (
+            "effects_positive",
+            "CHECK(max_value >= 0 AND approval_above >= 0 AND cap_count >= 0 "
+            "AND cap_value >= 0 AND min_days_between >= 0 "
+            "AND seniority_min_months >= 0 AND seniority_max_months >= 0)",
+            "Charter values, caps and delays cannot be negative.",
+        ),
+        (
+            "reactivity_range",
+            "CHECK(reactivity_min >= 0 AND reactivity_max <= 100 "
+            "AND reactivity_min <= reactivity_max)",
+            "Coupon use rates are percentages from 0 to 100, the lower bound first.",
+        ),
+    ]
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain(self):
+        for rule in self:
+            try:
+                domain = safe_eval(rule.partner_domain or "[]")
+                self.env["res.partner"].search_count(domain, limit=1)
+            except Exception as error:
+                raise ValidationError(
+                    self.env._("The customer filter of rule %(rule)s is invalid.", rule=rule.name)
+                ) from error
+
+    @api.constrains("priority_min", "priority_max", "tier_min", "tier_max")
+    def _check_ranges(self):
+        if any(
+            (r.priority_min and r.priority_max and r.priority_min > r.priority_max)
+            or (r.tier_min and r.tier_max and TIER_RANK[r.tier_min] > TIER_RANK[r.tier_max])
+            for r in self
+        ):
+            raise ValidationError(
+                self.env._("A rule's lower priority or tier cannot be above its upper one.")
+            )
+
+    # --- Matching ---
+
+    def _first_match(self, partner, metrics, ticket, channel, portraits):
+        """First active rule of ``self`` (in order) whose conditions all match."""
+        for rule in self.filtered("active").sorted(lambda r: (r.sequence, r.id)):
+            if rule._matches(partner, metrics, ticket, channel, portraits):
+                return rule
+        return self.browse()
+
+    def _matches(self, partner, metrics, ticket, channel, portraits):
+        self.ensure_one()
+        if self.priority_min or self.priority_max:
+            if not ticket:
+                return False
+            priority = ticket.priority or "0"
+            if self.priority_min and priority < self.priority_min:
+                return False
+            if self.priority_max and priority > self.priority_max:
+                return False
+        tier_rank = TIER_RANK[metrics.get("tier", "standard")]
+        if self.tier_min and tier_rank < TIER_RANK[self.tier_min]:
+            return False
+        if self.tier_max and tier_rank > TIER_RANK[self.tier_max]:
+            return False
+        seniority = metrics.get("seniority_months", 0)
+        if self.seniority_min_months and seniority < self.seniority_min_months:
+            return False
+        if self.seniority_max_months and seniority > self.seniority_max_months:
+            return False
+        if self.reactivity_min > 0 or self.reactivity_max < 100:
+            rate = metrics.get("coupon_use_rate")
+            if rate is None or not self.reactivity_min <= rate <= self.reactivity_max:
+                return False
+        if self.category_ids and ticket.category_id not in self.category_ids:
+            return False
+        if self.channel_ids and (not channel or channel not in self.channel_ids):
+            return False
+        if self.portrait_ids and not self.portrait_ids & portraits:
+            return False
+        domain = safe_eval(self.partner_domain or "[]")
+        return not domain or bool(partner.filtered_domain(domain))

@@ -1,0 +1,173 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .loyalty_gesture_charter_rule import TIERS
+
+COUNTED_STATES = ("to_approve", "approved", "done", "followed_up")
+
+
+class ResPartner(models.Model):
+    """Tiers, portraits and the abuse guard, added to the metrics registry.
+
+    Kept apart from res_partner.py (the registry itself) so the charter's figures can
+    evolve without touching the gestures' partner extension.
+    """
+
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
+
+    care_tier = fields.Selection(
+        TIERS,
+        string="Customer tier",
+        compute="_compute_care_profile",
+        help="From the customer's revenue over the last 12 months and the company's "
+        "tier thresholds (Helpdesk settings).",
+    )
+    care_abuse_flag = fields.Boolean(
+        string="Gesture abuse suspected",
+        compute="_compute_care_profile",
+        help="This customer collected far more gestures over 12 months than their peers: "
+        "their gestures need a manager's approval.",
+    )
+    care_coupon_use_rate = fields.Float(
+        string="Gesture coupons redeemed (%)",
+        compute="_compute_care_profile",
+        help="Share of the coupons given as gestures that the customer used on an order.",
+    )
+
+    care_portrait_ids = fields.Many2many(
+        "loyalty.gesture.portrait",
+        string="Portraits",
+        compute="_compute_care_profile",
+        help="Customer portraits whose criteria this customer matches.",
+    )
+
+    @api.depends_context("company")
+    def _compute_care_profile(self):
+        metrics = self.sudo()._care_metrics()  # sudo: figures, not records
+        portraits = self.env["loyalty.gesture.portrait"]._match_partners(metrics=metrics)
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            row = metrics.get(key, {})
+            partner.care_tier = row.get("tier", "standard")
+            partner.care_abuse_flag = row.get("gesture_abuse", False)
+            partner.care_coupon_use_rate = row.get("coupon_use_rate") or 0.0
+            partner.care_portrait_ids = portraits.get(key, self.env["loyalty.gesture.portrait"])
+
+    # --- Customer metrics registry ---
+
+    def _care_metric_definitions(self):
+        definitions = super()._care_metric_definitions()
+        definitions.update(
+            {
+                "tier": (self.env._("Customer tier"), "selection"),
+                "days_since_last_gesture": (self.env._("Days since last gesture"), "integer"),
+                "gesture_abuse": (self.env._("Collects far more gestures than peers"), "boolean"),
+                "ticket_count_12m": (self.env._("Tickets, last 12 months"), "integer"),
+            }
+        )
+        return definitions
+
+    def _care_metrics(self):
+        """Add tier, tickets, last gesture and the abuse guard.
+
+        Gesture figures count the current company's gestures only (each company has its
+        own charter); the context key ``care_exclude_gesture_ids`` leaves out the gestures
+        being evaluated. A fixed number of queries whatever the number of partners.
+        """
+        metrics = super()._care_metrics()
+        if not metrics:
+            return metrics
+        company = self.env.company
+        partner_ids = list(metrics)
+        self._care_metrics_gestures(metrics, partner_ids, company)
+        tickets = (
+            self.env["helpdesk.ticket"]
+            .sudo()
+            ._read_group(  # sudo: figures
+                [
+                    ("commercial_partner_id", "in", partner_ids),
+                    ("create_date", ">=", fields.Datetime.now() - relativedelta(years=1)),
+                ],
+                ["commercial_partner_id"],
+                ["__count"],
+            )
+        )
+        for row in metrics.values():
+            row["ticket_count_12m"] = 0
+        for partner, count in tickets:
+            metrics[partner.id]["ticket_count_12m"] = count
+        for row in metrics.values():
+            row["tier"] = self._care_tier_for(row["revenue_12m"], company)
+        return metrics
+
+    @api.model
+    def _care_tier_for(self, revenue, company):
+        if revenue >= company.care_tier_vip_revenue and company.care_tier_vip_revenue:
+            return "vip"
+        if revenue >= company.care_tier_gold_revenue and company.care_tier_gold_revenue:
+            return "gold"
+        if revenue >= company.care_tier_silver_revenue and company.care_tier_silver_revenue:
+            return "silver"
+        return "standard"
+
+    def _care_metrics_gestures(self, metrics, partner_ids, company):
+        """Gesture count/value/last date over 12 months, and peers' medians, in one query."""
+        gestures = self.env["loyalty.gesture"]
+        gestures.flush_model(["partner_id", "state", "value", "company_id"])
+        now = fields.Datetime.now()
+        since = now - relativedelta(years=1)
+        excluded = list(self.env.context.get("care_exclude_gesture_ids") or [0])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH per_partner AS (
+                    SELECT partner_id, COUNT(*) AS n, COALESCE(SUM(value), 0) AS v,
+                           MAX(create_date) AS last_date
+                      FROM loyalty_gesture
+                     WHERE company_id = %(company)s
+                       AND state IN %(states)s
+                       AND create_date >= %(since)s
+                       AND id NOT IN %(excluded)s
+                  GROUP BY partner_id
+                ), peers AS (
+                    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS median_n,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median_v
+                      FROM per_partner
+                )
+                SELECT p.partner_id, p.n, p.v, p.last_date, peers.median_n, peers.median_v
+                  FROM per_partner p CROSS JOIN peers
+                 WHERE p.partner_id IN %(partners)s
+                """,
+                company=company.id,
+                states=COUNTED_STATES,
+                since=since,
+                excluded=tuple(excluded),
+                partners=tuple(partner_ids),
+            )
+        )
+        factor = company.care_abuse_factor or 3.0
+        for row in metrics.values():
+            row.update(
+                gesture_count_12m=0,
+                gesture_value_12m=0.0,
+                days_since_last_gesture=None,
+                gesture_abuse=False,
+                gesture_median_count_12m=0.0,
+            )
+        for partner_id, count, value, last_date, median_n, median_v in rows:
+            row = metrics[partner_id]
+            row.update(
+                gesture_count_12m=count,
+                gesture_value_12m=float(value),
+                days_since_last_gesture=(now - last_date).days,
+                gesture_median_count_12m=float(median_n or 0.0),
+                gesture_abuse=bool(
+                    count >= company.care_abuse_min_count
+                    and (
+                        count > factor * (median_n or 0.0)
+                        or (median_v and float(value) > factor * median_v)
+                    )
+                ),
+            )
