@@ -1,4 +1,12 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+IMPACT_LEVELS = [
+    ("low", "Low"),
+    ("moderate", "Moderate"),
+    ("high", "High"),
+    ("very_high", "Very high"),
+]
 
 
 class LoyaltyGestureType(models.Model):
@@ -7,6 +15,7 @@ class LoyaltyGestureType(models.Model):
     _name = "loyalty.gesture.type"
     _description = "Gesture type"
     _order = "sequence, name, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
@@ -24,6 +33,14 @@ class LoyaltyGestureType(models.Model):
         ],
         required=True,
         default="financial",
+    )
+    purpose_ids = fields.Many2many(
+        "loyalty.gesture.purpose",
+        "loyalty_gesture_type_purpose_rel",
+        "type_id",
+        "purpose_id",
+        string="Purposes",
+        help="What the gesture is for: retention, repairing the relationship, satisfaction...",
     )
     fulfilment = fields.Selection(
         [
@@ -45,7 +62,51 @@ class LoyaltyGestureType(models.Model):
         string="Maximum value", help="A gesture of this type can never be worth more."
     )
     unit_cost = fields.Monetary(help="What one gesture costs the company besides its value.")
+    cost_level = fields.Selection(IMPACT_LEVELS, string="Average cost")
+    expected_impact = fields.Selection(
+        IMPACT_LEVELS, help="Expected effect on customer loyalty, as estimated by the company."
+    )
+    channel_ids = fields.Many2many(
+        "loyalty.gesture.channel",
+        "loyalty_gesture_type_channel_rel",
+        "type_id",
+        "channel_id",
+        string="Channels",
+        help="Channels this gesture may be granted on. Empty: every channel.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email template",
+        domain=[("model", "=", "loyalty.gesture")],
+        help="Email sent to the customer when the gesture is fulfilled.",
+    )
+    phone_script = fields.Text(
+        translate=True,
+        help="What the agent says on the phone. Placeholders: {customer}, {gesture}, "
+        "{value}, {agent}, {company}.",
+    )
+    product_id = fields.Many2one(
+        "product.product",
+        string="Gift product",
+        check_company=True,
+        help="Product shipped free of charge by a gift gesture.",
+    )
+    validity_days = fields.Integer(
+        string="Validity (days)",
+        default=90,
+        help="Days a coupon or a free-delivery voucher stays valid. 0: no expiry.",
+    )
+    points_per_unit = fields.Float(
+        string="Points per currency unit",
+        default=1.0,
+        help="Loyalty points credited per currency unit of the gesture's value.",
+    )
+    points_price = fields.Float(
+        string="Price in points",
+        help="Points a customer may exchange for this gesture. 0: not available for points.",
+    )
     description = fields.Html(translate=True)
+    gesture_count = fields.Integer(compute="_compute_gesture_count")
 
     _sql_constraints = [
         (
@@ -53,11 +114,68 @@ class LoyaltyGestureType(models.Model):
             "CHECK(default_value >= 0 AND max_value >= 0 AND unit_cost >= 0)",
             "Gesture values and costs cannot be negative.",
         ),
+        (
+            "points_positive",
+            "CHECK(points_per_unit >= 0 AND points_price >= 0 AND validity_days >= 0)",
+            "Points and validity cannot be negative.",
+        ),
     ]
+
+    def _compute_gesture_count(self):
+        counts = dict(
+            self.env["loyalty.gesture"]._read_group(
+                [("type_id", "in", self.ids)], ["type_id"], ["__count"]
+            )
+        )
+        for gesture_type in self:
+            gesture_type.gesture_count = counts.get(gesture_type, 0)
 
     @api.constrains("default_value", "max_value")
     def _check_default_below_max(self):
         if any(t.max_value and t.default_value > t.max_value for t in self):
-            raise models.ValidationError(
+            raise ValidationError(
                 self.env._("The default value of a gesture type cannot exceed its maximum.")
             )
+
+    @api.constrains("fulfilment", "product_id")
+    def _check_gift_product(self):
+        if any(t.fulfilment == "gift" and not t.product_id for t in self):
+            raise ValidationError(self.env._("A gift gesture type needs a gift product."))
+
+    @api.constrains("phone_script")
+    def _check_phone_script(self):
+        for gesture_type in self.filtered("phone_script"):
+            try:
+                gesture_type._render_phone_script(
+                    self.env["res.partner"], self.env.user, gesture_type.default_value
+                )
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValidationError(
+                    self.env._(
+                        "The phone script of %(type)s has an unknown placeholder: %(error)s",
+                        type=gesture_type.name,
+                        error=error,
+                    )
+                ) from error
+
+    def action_view_gestures(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "loyalty_gesture.loyalty_gesture_action"
+        )
+        action["domain"] = [("type_id", "in", self.ids)]
+        return action
+
+    def _render_phone_script(self, partner, agent, value, currency=None):
+        """The phone script with this customer's name, the value and the agent."""
+        self.ensure_one()
+        if not self.phone_script:
+            return ""
+        currency = currency or self.currency_id
+        amount = currency.format(value) if currency else value
+        return self.phone_script.format(
+            customer=partner.name or "",
+            gesture=self.name,
+            value=amount,
+            agent=agent.name or "",
+            company=(self.company_id or self.env.company).name,
+        )

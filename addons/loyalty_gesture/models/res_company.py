@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -22,6 +23,29 @@ class ResCompany(models.Model):
         help="Rolling window, in days, over which automatic messages are counted.",
     )
 
+    care_follow_up_days = fields.Integer(
+        string="Gesture follow-up (days)",
+        default=7,
+        help="Days after a gesture is fulfilled to check with the customer how it landed.",
+    )
+    care_points_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Customer points program",
+        domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', (id, False))]",
+        help="Loyalty program holding the customers' points: points gestures credit it "
+        "and customers may exchange its points for gestures.",
+    )
+    care_coupon_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Gesture coupon program",
+        help="Coupon program of the coupons granted as gestures (created when missing).",
+    )
+    care_delivery_program_id = fields.Many2one(
+        "loyalty.program",
+        string="Gesture free-delivery program",
+        help="Program of the free-delivery vouchers granted as gestures (created when missing).",
+    )
+
     _sql_constraints = [
         (
             "care_contact_policy_positive",
@@ -30,3 +54,73 @@ class ResCompany(models.Model):
             "Contact caps, windows and gesture limits cannot be negative.",
         ),
     ]
+
+    # --- Gesture fulfilment programs ---
+
+    @api.constrains("care_follow_up_days")
+    def _check_care_follow_up_days(self):
+        if any(company.care_follow_up_days < 0 for company in self):
+            raise ValidationError(self.env._("The follow-up delay cannot be negative."))
+
+    def _care_program(self, kind):
+        """The company's program for gesture coupons (``coupons``) or free delivery
+        (``free_delivery``), created on first use."""
+        self.ensure_one()
+        field = "care_coupon_program_id" if kind == "coupons" else "care_delivery_program_id"
+        program = self.sudo()[field]  # sudo: agents grant coupons without managing programs
+        if program:
+            return program
+        if kind == "coupons":
+            name = self.env._("Gesture coupons")
+            reward = {
+                "reward_type": "discount",
+                "discount_mode": "per_point",
+                "discount": 1,
+                "discount_applicability": "order",
+                "required_points": 1,
+            }
+        else:
+            name = self.env._("Gesture free delivery")
+            reward = {"reward_type": "shipping", "required_points": 1}
+        program = (
+            self.env["loyalty.program"]
+            .sudo()
+            .with_company(self)
+            .create(
+                {
+                    "name": name,
+                    "program_type": "coupons",
+                    "company_id": self.id,
+                    "applies_on": "current",
+                    "trigger": "with_code",
+                    "rule_ids": [Command.clear()],
+                    "reward_ids": [Command.clear(), Command.create(reward)],
+                    "communication_plan_ids": [Command.clear()],
+                }
+            )
+        )
+        self.sudo()[field] = program
+        return program
+
+    def _care_points_program(self):
+        self.ensure_one()
+        return self.sudo().care_points_program_id  # sudo: agents read the balance only
+
+    def _care_points_card(self, partner, create=True):
+        """The customer's card in the points program (created when missing)."""
+        self.ensure_one()
+        program = self._care_points_program()
+        cards = self.env["loyalty.card"].sudo()  # sudo: agents read the balance only
+        if not program:
+            return cards
+        customer = partner.commercial_partner_id
+        card = cards.search(
+            [("program_id", "=", program.id), ("partner_id", "=", customer.id)],
+            order="id",
+            limit=1,
+        )
+        if not card and create:
+            card = cards.with_company(self).create(
+                {"program_id": program.id, "partner_id": customer.id, "points": 0}
+            )
+        return card

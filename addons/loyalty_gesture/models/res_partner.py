@@ -17,17 +17,19 @@ class ResPartner(models.Model):
     def _compute_gesture_count(self):
         counts = dict(
             self.env["loyalty.gesture"]._read_group(
-                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+                ["commercial_partner_id"],
+                ["__count"],
             )
         )
         for partner in self:
-            partner.gesture_count = counts.get(partner, 0)
+            partner.gesture_count = counts.get(partner.commercial_partner_id, 0)
 
     def action_view_gestures(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "loyalty_gesture.loyalty_gesture_action"
         )
-        action["domain"] = [("partner_id", "in", self.ids)]
+        action["domain"] = [("commercial_partner_id", "in", self.commercial_partner_id.ids)]
         action["context"] = {"default_partner_id": self.id}
         return action
 
@@ -47,6 +49,8 @@ class ResPartner(models.Model):
             "days_since_last_order": (self.env._("Days since last order"), "integer"),
             "gesture_count_12m": (self.env._("Gestures, last 12 months"), "integer"),
             "gesture_value_12m": (self.env._("Gesture value, last 12 months"), "float"),
+            "points_balance": (self.env._("Loyalty points"), "float"),
+            "coupon_use_rate": (self.env._("Gesture coupons redeemed (%)"), "float"),
         }
 
     def _care_metrics(self):
@@ -66,6 +70,8 @@ class ResPartner(models.Model):
                 "days_since_last_order": None,
                 "gesture_count_12m": 0,
                 "gesture_value_12m": 0.0,
+                "points_balance": 0.0,
+                "coupon_use_rate": 0.0,
             }
             for p in partners
         }
@@ -121,4 +127,45 @@ class ResPartner(models.Model):
         for partner, count, value in gestures:
             metrics[partner.id]["gesture_count_12m"] = count
             metrics[partner.id]["gesture_value_12m"] = value
+        self._care_loyalty_metrics(partners, metrics)
         return metrics
+
+    def _care_loyalty_metrics(self, partners, metrics):
+        """Points balance and share of gesture coupons redeemed, in three queries."""
+        program = self.env.company._care_points_program()
+        if program:
+            balances = (
+                self.env["loyalty.card"]
+                .sudo()
+                ._read_group(  # sudo: figures, not records
+                    [("program_id", "=", program.id), ("partner_id", "in", partners.ids)],
+                    ["partner_id"],
+                    ["points:sum"],
+                )
+            )
+            for partner, points in balances:
+                metrics[partner.id]["points_balance"] = points
+        coupons = (
+            self.env["loyalty.gesture"]
+            .sudo()
+            ._read_group(  # sudo: figures, not records
+                [
+                    ("commercial_partner_id", "in", partners.ids),
+                    ("coupon_card_id", "!=", False),
+                ],
+                ["commercial_partner_id"],
+                ["__count", "coupon_card_id:array_agg"],
+            )
+        )
+        card_ids = [card_id for *__, ids in coupons for card_id in ids]
+        used = {
+            card.id
+            for [card] in self.env["sale.order.line"]
+            .sudo()
+            ._read_group(  # sudo: figures, not records
+                [("coupon_id", "in", card_ids), ("order_id.state", "=", "sale")], ["coupon_id"]
+            )
+        }
+        for partner, count, ids in coupons:
+            redeemed = len(used.intersection(ids))
+            metrics[partner.id]["coupon_use_rate"] = round(100.0 * redeemed / count, 1)

@@ -37,7 +37,8 @@ class TestGestureAccess(common.CareCase):
         )
         self.assertEqual(gesture.value, 20, "value prefilled from the type")
         gesture.action_submit()
-        self.assertRecordValues(gesture, [{"state": "approved", "approved_by_id": self.agent.id}])
+        self.assertRecordValues(gesture, [{"state": "done", "approved_by_id": self.agent.id}])
+        self.assertTrue(gesture.coupon_card_id, "approval fulfils the gesture at once")
         self.assertTrue(gesture.name.startswith("GES/"))
 
     def test_above_limit_waits_for_a_manager_who_is_not_the_requester(self):
@@ -59,7 +60,7 @@ class TestGestureAccess(common.CareCase):
         with self.assertRaises(UserError):
             own.action_approve()
         gesture.with_user(self.manager).action_approve()
-        self.assertRecordValues(gesture, [{"state": "approved", "approved_by_id": self.manager.id}])
+        self.assertRecordValues(gesture, [{"state": "done", "approved_by_id": self.manager.id}])
 
     def test_value_is_capped_by_type_and_never_negative(self):
         gestures = self.env["loyalty.gesture"].with_user(self.agent)

@@ -1,0 +1,39 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+
+class HelpdeskTicket(models.Model):
+    _inherit = "helpdesk.ticket"
+
+    gesture_ids = fields.One2many("loyalty.gesture", "ticket_id", string="Gestures")
+    gesture_count = fields.Integer(compute="_compute_gesture_count")
+
+    def _compute_gesture_count(self):
+        counts = dict(
+            self.env["loyalty.gesture"]._read_group(
+                [("ticket_id", "in", self.ids)], ["ticket_id"], ["__count"]
+            )
+        )
+        for ticket in self:
+            ticket.gesture_count = counts.get(ticket, 0)
+
+    def action_grant_gesture(self):
+        """Open the *Grant a gesture* wizard prefilled from the ticket."""
+        self.ensure_one()
+        self.check_access("read")
+        if not self.partner_id:
+            raise UserError(self.env._("Set the ticket's customer before granting a gesture."))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "loyalty_gesture.loyalty_gesture_grant_wizard_action"
+        )
+        action["context"] = {"default_ticket_id": self.id}
+        return action
+
+    def action_view_gestures(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "loyalty_gesture.loyalty_gesture_action"
+        )
+        action["domain"] = [("ticket_id", "=", self.id)]
+        action["context"] = {"default_ticket_id": self.id, "default_partner_id": self.partner_id.id}
+        return action

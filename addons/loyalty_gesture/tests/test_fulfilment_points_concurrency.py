@@ -1,0 +1,73 @@
+"""Two redemptions at the same time on committed data, with separate connections.
+
+A TransactionCase's cursors share one connection and never commit, so the row lock on
+the card cannot be shown there: each thread here opens its own cursor on the registry.
+"""
+
+import threading
+from functools import partial
+
+from odoo import SUPERUSER_ID, api
+from odoo.exceptions import UserError
+from odoo.service.model import retrying
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestPointsConcurrency(TransactionCase):
+    def test_two_concurrent_debits_never_overdraw(self):
+        registry = self.registry
+        self.assertFalse(registry.test_cr, "threads need their own connections")
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            program = env["loyalty.program"].create(
+                {"name": "Race points", "program_type": "loyalty"}
+            )
+            partner = env["res.partner"].create({"name": "Race customer"})
+            card = env["loyalty.card"].create(
+                {"program_id": program.id, "partner_id": partner.id, "points": 100}
+            )
+            ids = (program.id, partner.id, card.id)
+        try:
+            barrier = threading.Barrier(2)
+            outcomes = []
+            seen = []
+
+            def redeem():
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    thread_card = env["loyalty.card"].browse(ids[2])
+                    seen.append(thread_card.points)
+                    barrier.wait()
+                    debit = partial(thread_card._care_debit_points, 70, "Race redemption")
+                    try:
+                        # as Odoo runs an RPC call: a serialization failure is retried
+                        retrying(lambda: debit() and None, env)
+                        outcomes.append("debited")
+                    except UserError:
+                        cr.rollback()
+                        outcomes.append("refused")
+                    except Exception as error:
+                        cr.rollback()
+                        outcomes.append(repr(error))
+
+            threads = [threading.Thread(target=redeem) for __ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            self.assertEqual(seen, [100, 100], "both saw the full balance before the race")
+            self.assertEqual(sorted(outcomes), ["debited", "refused"])
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                final = env["loyalty.card"].browse(ids[2])
+                self.assertEqual(final.points, 30)
+                self.assertEqual(sum(final.history_ids.mapped("used")), 70)
+        finally:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["loyalty.card"].browse(ids[2]).unlink()
+                program = env["loyalty.program"].browse(ids[0])
+                program.active = False
+                program.unlink()
+                env["res.partner"].browse(ids[1]).unlink()

@@ -1,0 +1,246 @@
+from odoo import api, fields, models
+
+from ..models.loyalty_gesture import SEVERITY_FROM_PRIORITY
+
+
+class LoyaltyGestureGrantWizard(models.TransientModel):
+    """*Grant a gesture* from a ticket: the customer at a glance, then one button."""
+
+    _name = "loyalty.gesture.grant.wizard"
+    _description = "Grant a gesture"
+    _check_company_auto = True
+
+    ticket_id = fields.Many2one("helpdesk.ticket", readonly=True, check_company=True)
+    company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_company_id",
+        store=True,
+        precompute=True,
+        required=True,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        compute="_compute_from_ticket",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        check_company=True,
+    )
+    commercial_partner_id = fields.Many2one(related="partner_id.commercial_partner_id")
+    severity = fields.Selection(
+        lambda self: self.env["loyalty.gesture"]._fields["severity"].selection,
+        compute="_compute_from_ticket",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    channel_id = fields.Many2one(
+        "loyalty.gesture.channel",
+        compute="_compute_from_ticket",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    reason = fields.Text(
+        compute="_compute_from_ticket", store=True, readonly=False, precompute=True
+    )
+    suggested_type_ids = fields.Many2many(
+        "loyalty.gesture.type",
+        string="Suggested gestures",
+        compute="_compute_suggested_type_ids",
+    )
+    type_id = fields.Many2one(
+        "loyalty.gesture.type",
+        string="Gesture",
+        compute="_compute_type_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        check_company=True,
+        domain="[('id', 'in', suggested_type_ids)]",
+    )
+    fulfilment = fields.Selection(related="type_id.fulfilment")
+    max_value = fields.Monetary(related="type_id.max_value")
+    points_price = fields.Float(related="type_id.points_price")
+    value = fields.Monetary(compute="_compute_value", store=True, readonly=False, precompute=True)
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Sale order",
+        check_company=True,
+        domain="[('partner_id.commercial_partner_id', '=', commercial_partner_id)]",
+    )
+    invoice_id = fields.Many2one(
+        "account.move",
+        check_company=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),"
+        " ('commercial_partner_id', '=', commercial_partner_id)]",
+    )
+    paid_with_points = fields.Boolean(help="The customer exchanges loyalty points for it.")
+    # The customer at a glance (from the metrics registry)
+    revenue = fields.Monetary(string="Lifetime revenue", compute="_compute_metrics")
+    seniority_months = fields.Integer(string="Seniority (months)", compute="_compute_metrics")
+    points_balance = fields.Float(string="Loyalty points", compute="_compute_metrics")
+    gesture_count_12m = fields.Integer(string="Gestures (12 months)", compute="_compute_metrics")
+    gesture_value_12m = fields.Monetary(
+        string="Gesture value (12 months)", compute="_compute_metrics"
+    )
+    past_gesture_ids = fields.Many2many(
+        "loyalty.gesture", string="Past gestures", compute="_compute_metrics"
+    )
+    email_preview = fields.Html(compute="_compute_previews", sanitize=False)
+    recommendation_html = fields.Html(
+        string="Recommendation", compute="_compute_recommendation_html", sanitize=False
+    )
+    phone_script = fields.Text(compute="_compute_previews")
+
+    # --- Computes ---
+
+    @api.depends("ticket_id")
+    def _compute_company_id(self):
+        for wizard in self:
+            wizard.company_id = wizard.ticket_id.company_id or self.env.company
+
+    @api.depends("ticket_id")
+    def _compute_from_ticket(self):
+        channels = self.env["loyalty.gesture.channel"].search([])
+        for wizard in self:
+            ticket = wizard.ticket_id
+            wizard.partner_id = ticket.partner_id
+            wizard.severity = SEVERITY_FROM_PRIORITY.get(ticket.priority, "medium")
+            wizard.channel_id = channels.filtered(
+                lambda c, ticket=ticket: ticket.channel_id in c.helpdesk_channel_ids
+            )[:1]
+            wizard.reason = ticket.name or False
+
+    @api.depends("company_id", "partner_id", "severity", "channel_id")
+    def _compute_suggested_type_ids(self):
+        for wizard in self:
+            wizard.suggested_type_ids = wizard._get_ranked_gesture_types()
+
+    @api.depends("company_id", "partner_id", "severity", "channel_id")
+    def _compute_type_id(self):
+        for wizard in self:
+            ranked = wizard._get_ranked_gesture_types()
+            if wizard.type_id not in ranked:
+                wizard.type_id = ranked[:1]
+
+    @api.depends("type_id")
+    def _compute_value(self):
+        for wizard in self:
+            wizard.value = wizard.type_id.default_value
+            if wizard.partner_id and wizard.type_id:  # capped by the charter
+                recommendation = self.env["loyalty.gesture.portrait"]._recommend(
+                    wizard.partner_id,
+                    ticket=wizard.ticket_id,
+                    company=wizard.company_id,
+                    gesture_types=wizard.type_id,
+                )
+                wizard.value = recommendation[0]["value"]
+
+    @api.depends("company_id", "partner_id")
+    def _compute_recommendation_html(self):
+        for wizard in self:
+            wizard.recommendation_html = wizard.partner_id and self.env[
+                "loyalty.gesture.portrait"
+            ]._recommendation_html(
+                wizard.partner_id, ticket=wizard.ticket_id, company=wizard.company_id
+            )
+
+    @api.depends("partner_id", "company_id")
+    def _compute_metrics(self):
+        partners = self.partner_id
+        metrics = partners.with_company(self.company_id[:1])._care_metrics() if partners else {}
+        past = self.env["loyalty.gesture"].search(
+            [
+                ("commercial_partner_id", "in", partners.commercial_partner_id.ids),
+                ("state", "not in", ("draft", "cancelled")),
+            ],
+            limit=20 * len(self),
+        )
+        for wizard in self:
+            row = metrics.get(wizard.partner_id.commercial_partner_id.id, {})
+            wizard.revenue = row.get("revenue", 0.0)
+            wizard.seniority_months = row.get("seniority_months", 0)
+            wizard.points_balance = row.get("points_balance", 0.0)
+            wizard.gesture_count_12m = row.get("gesture_count_12m", 0)
+            wizard.gesture_value_12m = row.get("gesture_value_12m", 0.0)
+            wizard.past_gesture_ids = past.filtered(
+                lambda g, wizard=wizard: (
+                    g.commercial_partner_id == wizard.partner_id.commercial_partner_id
+                )
+            )[:20]
+
+    @api.depends("type_id", "partner_id", "value")
+    def _compute_previews(self):
+        for wizard in self:
+            gesture_type = wizard.type_id
+            wizard.phone_script = (
+                gesture_type._render_phone_script(
+                    wizard.partner_id, self.env.user, wizard.value, wizard.currency_id
+                )
+                if gesture_type
+                else False
+            )
+            wizard.email_preview = wizard._render_email_preview()
+
+    # --- Actions ---
+
+    def action_grant(self):
+        """Create the gesture and submit it: the gesture model does the work."""
+        self.ensure_one()
+        gesture = self.env["loyalty.gesture"].create(self._prepare_gesture_values())
+        gesture.action_submit()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "loyalty.gesture",
+            "res_id": gesture.id,
+            "views": [(False, "form")],
+        }
+
+    # --- Hooks ---
+
+    def _get_ranked_gesture_types(self):
+        """Gesture types to propose, best first (the charter extends this).
+
+        Default: the company's active types, by catalog sequence.
+        """
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        if self.partner_id:  # the charter's allowed types, best first (portraits, severity)
+            ranked = self.env["loyalty.gesture.portrait"]._rank_gesture_types(
+                self.partner_id, ticket=self.ticket_id, company=company
+            )
+            return self.env["loyalty.gesture.type"].union(*(r[0] for r in ranked))
+        return self.env["loyalty.gesture.type"].search(
+            [("company_id", "in", (company.id, False))], order="sequence, id"
+        )
+
+    def _prepare_gesture_values(self):
+        self.ensure_one()
+        return {
+            "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id,
+            "ticket_id": self.ticket_id.id,
+            "type_id": self.type_id.id,
+            "value": self.value,
+            "channel_id": self.channel_id.id,
+            "severity": self.severity,
+            "reason": self.reason,
+            "sale_order_id": self.sale_order_id.id,
+            "invoice_id": self.invoice_id.id,
+            "paid_with_points": self.paid_with_points,
+        }
+
+    def _render_email_preview(self):
+        """The type's email as this customer would get it (code shown as a sample)."""
+        self.ensure_one()
+        template = self.type_id.mail_template_id
+        if not template or not self.partner_id:
+            return False
+        gesture = self.env["loyalty.gesture"].new(self._prepare_gesture_values())
+        body = template._render_field("body_html", [gesture.id], compute_lang=True)
+        return body.get(gesture.id)
