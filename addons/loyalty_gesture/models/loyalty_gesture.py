@@ -329,9 +329,7 @@ class LoyaltyGesture(models.Model):
                 vals["requested_by_id"] = self.env.uid
             if vals.get("name", self.env._("New")) == self.env._("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("loyalty.gesture")
-        gestures = super().create(vals_list)
-        self.env["loyalty.gesture.charter"]._check_gestures(gestures)
-        return gestures
+        return super().create(vals_list)
 
     def write(self, vals):
         if not self.env.su:
@@ -346,10 +344,7 @@ class LoyaltyGesture(models.Model):
                 raise UserError(
                     self.env._("Only a draft gesture can be changed; cancel it and grant another.")
                 )
-        result = super().write(vals)
-        if {"partner_id", "type_id", "value", "ticket_id", "company_id"} & vals.keys():
-            self.env["loyalty.gesture.charter"]._check_gestures(self)
-        return result
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
@@ -487,12 +482,11 @@ class LoyaltyGesture(models.Model):
     def _needs_approval(self):
         """Whether a manager must approve (hook for the charter)."""
         self.ensure_one()
-        return self.env["loyalty.gesture.charter"]._evaluate_gesture(self)["needs_approval"]
+        return self.value > self.company_id.care_agent_gesture_limit
 
     def _check_grantable(self):
         """Refuse bad input before anything is created, with a clear message."""
         self.ensure_one()
-        self.env["loyalty.gesture.charter"]._check_gestures(self)
         gesture_type = self.type_id
         kind = gesture_type.fulfilment
         if not gesture_type.active:
