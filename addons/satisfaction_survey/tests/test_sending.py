@@ -41,6 +41,16 @@ class TestSending(common.SatisfactionCase):
         self.assertRecordValues(self._logs(self.customer), [{"state": "sent"}])
         self.assertFalse(self._mails(later))
 
+    def test_email_speaks_the_customer_language(self):
+        self.customer.lang = "fr_FR"
+        request = self.make_request(state="pending", survey=self.csat)
+        self._cron()
+        mail = self._mails(request)
+        self.assertIn("Bonjour", mail.body_html)
+        self.assertIn("Êtes-vous satisfait", mail.subject)
+        self.assertIn(f"/satisfaction/{request.access_token}/5", mail.body_html)
+        self.assertNotIn(f"/satisfaction/{request.access_token}/6", mail.body_html)
+
     def test_cron_works_in_batches(self):
         partners = self.env["res.partner"].create(
             [{"name": f"Batch {i}", "email": f"batch{i}@example.com"} for i in range(5)]
