@@ -30,6 +30,7 @@
     ],
     "demo": [
         "demo/loyalty_gesture_type_demo.xml",
+        "demo/loyalty_gesture_demo.xml",
     ],
     "installable": True,
     "application": False,

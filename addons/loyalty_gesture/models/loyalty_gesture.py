@@ -356,6 +356,7 @@ class LoyaltyGesture(models.Model):
     def action_submit(self):
         """Grant at once within the agent's limit, else wait for a manager."""
         self.check_access("write")
+        self._lock_rows()
         for gesture in self:
             if gesture.state != "draft":
                 raise UserError(self.env._("Only a draft gesture can be submitted."))
@@ -370,6 +371,7 @@ class LoyaltyGesture(models.Model):
         if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
             raise AccessError(self.env._("Only a Customer Care manager can approve a gesture."))
         self.check_access("write")
+        self._lock_rows()
         for gesture in self:
             if gesture.state != "to_approve":
                 raise UserError(

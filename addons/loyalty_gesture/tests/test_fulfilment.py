@@ -51,6 +51,9 @@ class TestFulfilment(common.GestureCase):
         gesture.invalidate_recordset(["coupon_used"])
         self.assertTrue(gesture.coupon_used)
         self.assertEqual(card.points, 0, "the coupon cannot be used twice")
+        self.grant(self.type_coupon)  # a second coupon, not used
+        metrics = self.customer._care_metrics()[self.customer.id]
+        self.assertEqual(metrics["coupon_use_rate"], 50.0, "one gesture coupon of two redeemed")
 
     def test_coupon_codes_are_unique(self):
         first = self.grant(self.type_coupon)

@@ -36,6 +36,20 @@ class TestGestureCatalog(common.GestureCase):
         purposes = self.env["loyalty.gesture.purpose"].search([])
         self.assertGreaterEqual(len(purposes), 5)
 
+    def test_demo_gestures_tell_a_story(self):
+        def demo(name):
+            return self.env.ref(f"loyalty_gesture.gesture_demo_{name}")
+
+        self.assertEqual(demo("lost_parcel").state, "followed_up")
+        self.assertEqual(
+            demo("lost_parcel").coupon_card_id.program_id.reward_ids.reward_type, "shipping"
+        )
+        self.assertTrue(demo("damaged").coupon_card_id.code)
+        self.assertEqual(demo("quality").state, "to_approve", "above the agent's limit")
+        self.assertTrue(demo("missing").task_activity_id)
+        self.assertEqual(demo("gift").gift_order_id.amount_total, 0)
+        self.assertEqual(demo("draft").state, "draft")
+
     def test_phone_script_is_rendered_for_the_customer(self):
         self.type_coupon.phone_script = "Hello {customer}, {agent} offers you {value}."
         script = self.type_coupon._render_phone_script(
