@@ -24,14 +24,15 @@
         "views/helpdesk_ticket_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
+        "views/loyalty_gesture_portrait_views.xml",
+        "views/loyalty_gesture_charter_views.xml",
         "views/care_contact_log_views.xml",
         "views/res_config_settings_views.xml",
         "views/loyalty_gesture_menus.xml",
     ],
-    "demo": [
-        "demo/loyalty_gesture_type_demo.xml",
+    "demo": ["demo/loyalty_gesture_type_demo.xml",
         "demo/loyalty_gesture_demo.xml",
-    ],
+        "demo/loyalty_gesture_charter_demo.xml"],
     "installable": True,
     "application": False,
 }

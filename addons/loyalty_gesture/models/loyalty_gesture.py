@@ -329,7 +329,9 @@ class LoyaltyGesture(models.Model):
                 vals["requested_by_id"] = self.env.uid
             if vals.get("name", self.env._("New")) == self.env._("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("loyalty.gesture")
-        return super().create(vals_list)
+        gestures = super().create(vals_list)
+        self.env["loyalty.gesture.charter"]._check_gestures(gestures)
+        return gestures
 
     def write(self, vals):
         if not self.env.su:
@@ -344,7 +346,10 @@ class LoyaltyGesture(models.Model):
                 raise UserError(
                     self.env._("Only a draft gesture can be changed; cancel it and grant another.")
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if {"partner_id", "type_id", "value", "ticket_id", "company_id"} & vals.keys():
+            self.env["loyalty.gesture.charter"]._check_gestures(self)
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
@@ -484,11 +489,12 @@ class LoyaltyGesture(models.Model):
     def _needs_approval(self):
         """Whether a manager must approve (hook for the charter)."""
         self.ensure_one()
-        return self.value > self.company_id.care_agent_gesture_limit
+        return self.env["loyalty.gesture.charter"]._evaluate_gesture(self)["needs_approval"]
 
     def _check_grantable(self):
         """Refuse bad input before anything is created, with a clear message."""
         self.ensure_one()
+        self.env["loyalty.gesture.charter"]._check_gestures(self)
         gesture_type = self.type_id
         kind = gesture_type.fulfilment
         if not gesture_type.active:

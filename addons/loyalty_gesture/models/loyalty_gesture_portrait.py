@@ -1,4 +1,7 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.tools import format_amount
 
 # Score a repair or financial gesture gets from a high (2) or very high (3) priority ticket.
 SEVERITY_SCORE = {2: 10, 3: 25}
@@ -72,7 +75,8 @@ class LoyaltyGesturePortrait(models.Model):
         """Every gesture type for this customer and ticket, best first.
 
         :return: list of dicts ``type``, ``score``, ``reasons`` (sentences), ``allowed``,
-            ``value`` (default value capped by the charter), ``evaluation``
+            ``value`` (default value capped by the charter), ``evaluation``, ``portraits``
+            (the customer's)
         """
         charter = self.env["loyalty.gesture.charter"]
         ticket = ticket or self.env["helpdesk.ticket"]
@@ -127,6 +131,7 @@ class LoyaltyGesturePortrait(models.Model):
                     "allowed": evaluation["allowed"],
                     "value": value,
                     "evaluation": evaluation,
+                    "portraits": context["portraits"],
                 }
             )
         recommendations.sort(key=lambda r: (not r["allowed"], -r["score"], r["type"].sequence))
@@ -143,3 +148,52 @@ class LoyaltyGesturePortrait(models.Model):
             for r in self._recommend(partner, ticket=ticket, channel=channel, company=company)
             if r["allowed"]
         ]
+
+    @api.model
+    def _recommendation_html(self, partner, ticket=None, company=None):
+        """The recommendation as the agent reads it: portraits, ranked and blocked gestures."""
+        recommendations = self._recommend(partner, ticket=ticket, company=company)
+        if not recommendations:
+            return False
+        evaluation = recommendations[0]["evaluation"]
+        company = company or (ticket and ticket.company_id) or self.env.company
+        portraits = recommendations[0]["portraits"]
+        parts = []
+        if portraits:
+            parts.append(
+                Markup("<p><strong>%s</strong> %s</p>")
+                % (self.env._("Portraits:"), ", ".join(portraits.mapped("name")))
+            )
+        if evaluation["metrics"].get("gesture_abuse"):
+            parts.append(
+                Markup('<p class="alert alert-warning">%s</p>')
+                % self.env._(
+                    "This customer collects far more gestures than other customers: "
+                    "a manager approves their gestures."
+                )
+            )
+
+        def item(rec, reasons):
+            value = format_amount(self.env, rec["value"], company.currency_id)
+            return Markup("<li><strong>%s</strong> (%s)<ul>%s</ul></li>") % (
+                rec["type"].display_name,
+                value,
+                Markup().join(Markup("<li>%s</li>") % reason for reason in reasons),
+            )
+
+        allowed = [r for r in recommendations if r["allowed"]]
+        blocked = [r for r in recommendations if not r["allowed"]]
+        if allowed:
+            parts.append(
+                Markup("<p><strong>%s</strong></p>") % self.env._("Recommended, best first:")
+            )
+            parts.append(
+                Markup("<ol>%s</ol>") % Markup().join(item(r, r["reasons"]) for r in allowed)
+            )
+        if blocked:
+            parts.append(Markup("<p><strong>%s</strong></p>") % self.env._("Not allowed here:"))
+            parts.append(
+                Markup('<ul class="text-muted">%s</ul>')
+                % Markup().join(item(r, r["evaluation"]["blocked_reasons"]) for r in blocked)
+            )
+        return Markup().join(parts)

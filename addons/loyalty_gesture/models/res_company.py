@@ -23,6 +23,36 @@ class ResCompany(models.Model):
         help="Rolling window, in days, over which automatic messages are counted.",
     )
 
+    care_tier_silver_revenue = fields.Monetary(
+        string="Silver tier from",
+        currency_field="currency_id",
+        default=1000.0,
+        help="Customers whose revenue over the last 12 months reaches this amount are Silver.",
+    )
+    care_tier_gold_revenue = fields.Monetary(
+        string="Gold tier from",
+        currency_field="currency_id",
+        default=5000.0,
+        help="Customers whose revenue over the last 12 months reaches this amount are Gold.",
+    )
+    care_tier_vip_revenue = fields.Monetary(
+        string="VIP tier from",
+        currency_field="currency_id",
+        default=20000.0,
+        help="Customers whose revenue over the last 12 months reaches this amount are VIP.",
+    )
+    care_abuse_factor = fields.Float(
+        string="Abuse guard factor",
+        default=3.0,
+        help="A customer whose gestures over 12 months (count or value) exceed this "
+        "multiple of the median customer's is flagged, and their gestures need approval.",
+    )
+    care_abuse_min_count = fields.Integer(
+        string="Abuse guard minimum",
+        default=5,
+        help="Never flag a customer with fewer gestures than this over 12 months.",
+    )
+
     care_follow_up_days = fields.Integer(
         string="Gesture follow-up (days)",
         default=7,
@@ -54,6 +84,32 @@ class ResCompany(models.Model):
             "Contact caps, windows and gesture limits cannot be negative.",
         ),
     ]
+
+    @api.constrains(
+        "care_tier_silver_revenue",
+        "care_tier_gold_revenue",
+        "care_tier_vip_revenue",
+        "care_abuse_factor",
+        "care_abuse_min_count",
+    )
+    def _check_care_tiers(self):
+        if any(
+            not (
+                0
+                <= company.care_tier_silver_revenue
+                <= company.care_tier_gold_revenue
+                <= company.care_tier_vip_revenue
+            )
+            or company.care_abuse_factor < 1
+            or company.care_abuse_min_count < 0
+            for company in self
+        ):
+            raise ValidationError(
+                self.env._(
+                    "Tier thresholds must be positive and increasing (Silver, Gold, VIP), "
+                    "and the abuse guard factor at least 1."
+                )
+            )
 
     # --- Gesture fulfilment programs ---
 

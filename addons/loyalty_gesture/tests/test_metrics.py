@@ -1,0 +1,115 @@
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from . import charter_common
+
+
+@tagged("post_install", "-at_install")
+class TestCareMetrics(charter_common.CharterCase):
+    def test_registry_lists_the_charter_metrics(self):
+        definitions = self.env["res.partner"]._care_metric_definitions()
+        for key in ("tier", "ticket_count_12m", "days_since_last_gesture", "gesture_abuse"):
+            self.assertIn(key, definitions)
+        metrics = self.customer._care_metrics()[self.customer.id]
+        self.assertEqual(metrics["tier"], "standard")
+        self.assertIsNone(metrics["days_since_last_gesture"])
+
+    def test_tier_from_12_month_revenue_and_company_thresholds(self):
+        self.assertEqual(self.customer.care_tier, "standard")
+        self._order(6000, days_ago=30)
+        self._order(50000, days_ago=500)  # lifetime, not 12 months
+        self.customer.invalidate_recordset(["care_tier"])
+        self.assertEqual(self.customer.care_tier, "gold")
+        self.company.care_tier_gold_revenue = 7000
+        self.customer.invalidate_recordset(["care_tier"])
+        self.assertEqual(self.customer.care_tier, "silver")
+        contact = self.env["res.partner"].create(
+            {"name": "Claire's assistant", "parent_id": self.customer.id}
+        )
+        self.assertEqual(contact.care_tier, "silver", "a contact shares its company's tier")
+
+    def test_tier_thresholds_must_increase(self):
+        with self.assertRaises(ValidationError):
+            self.company.write({"care_tier_silver_revenue": 9000})
+        with self.assertRaises(ValidationError):
+            self.company.write({"care_abuse_factor": 0.5})
+
+    def test_tickets_and_last_gesture(self):
+        self._ticket()
+        self._ticket()
+        self._past_gesture(days_ago=12)
+        self._past_gesture(days_ago=40)
+        metrics = self.customer._care_metrics()[self.customer.id]
+        self.assertEqual(metrics["ticket_count_12m"], 2)
+        self.assertEqual(metrics["days_since_last_gesture"], 12)
+        self.assertEqual(metrics["gesture_count_12m"], 2)
+        excluded = self._past_gesture(days_ago=1)
+        metrics = self.customer.with_context(care_exclude_gesture_ids=excluded.ids)._care_metrics()[
+            self.customer.id
+        ]
+        self.assertEqual(metrics["gesture_count_12m"], 2, "the evaluated gesture is left out")
+        self.assertEqual(metrics["days_since_last_gesture"], 12)
+
+    def test_metrics_queries_do_not_grow_with_partners(self):
+        partners = self.env["res.partner"].create([{"name": f"Customer {i}"} for i in range(20)])
+        for partner in partners[:3]:
+            self._order(100, partner=partner)
+            self._past_gesture(partner=partner)
+        self.env.invalidate_all()
+        queries_before = self.env.cr.sql_log_count
+        partners[:1]._care_metrics()
+        one = self.env.cr.sql_log_count - queries_before
+        self.env.invalidate_all()
+        with self.assertQueryCount(one):
+            metrics = partners._care_metrics()
+        self.assertEqual(len(metrics), 20)
+        self.assertEqual(metrics[partners[0].id]["order_count"], 1)
+
+
+@tagged("post_install", "-at_install")
+class TestAbuseGuard(charter_common.CharterCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.peers = cls.env["res.partner"].create([{"name": f"Peer {i}"} for i in range(8)])
+
+    def _history(self, partner, count):
+        for day in range(count):
+            self._past_gesture(days_ago=day + 1, partner=partner, value=20)
+
+    def test_customer_far_above_peers_is_flagged_and_needs_approval(self):
+        for peer in self.peers:
+            self._history(peer, 1)
+        self._history(self.customer, 7)
+        self.assertTrue(self.customer.care_abuse_flag)
+        self.assertFalse(self.peers[0].care_abuse_flag)
+        result = self._evaluate(5)
+        self.assertTrue(result["allowed"])
+        self.assertTrue(result["needs_approval"])
+        self.assertIn(
+            "Approval needed: 7 gestures in the last 12 months, far more than other customers",
+            result["approval_reasons"][0],
+        )
+        gesture = (
+            self.env["loyalty.gesture"]
+            .with_user(self.agent)
+            .create({"partner_id": self.customer.id, "type_id": self.type_financial.id, "value": 5})
+        )
+        gesture.action_submit()
+        self.assertEqual(gesture.state, "to_approve", "even under the agent limit")
+        self.assertFalse(self._evaluate(5, partner=self.peers[0])["needs_approval"])
+
+    def test_small_numbers_are_never_flagged(self):
+        for peer in self.peers:
+            self._history(peer, 1)
+        self._history(self.customer, 4)  # 4 > 3 x 1, but under the minimum of 5
+        self.assertFalse(self.customer.care_abuse_flag)
+        self.company.care_abuse_min_count = 4
+        self.customer.invalidate_recordset(["care_abuse_flag"])
+        self.assertTrue(self.customer.care_abuse_flag)
+
+    def test_peers_like_the_customer_mean_no_flag(self):
+        for peer in self.peers:
+            self._history(peer, 6)
+        self._history(self.customer, 7)
+        self.assertFalse(self.customer.care_abuse_flag)
