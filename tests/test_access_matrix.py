@@ -36,8 +36,12 @@ class TestAccessMatrix(TransactionCase):
         super().setUpClass()
         cls.users = {
             "public": cls.env.ref("base.public_user"),
-            "portal": mail_new_test_user(cls.env, login="matrix_portal", groups="base.group_portal"),
-            "internal": mail_new_test_user(cls.env, login="matrix_internal", groups="base.group_user"),
+            "portal": mail_new_test_user(
+                cls.env, login="matrix_portal", groups="base.group_portal"
+            ),
+            "internal": mail_new_test_user(
+                cls.env, login="matrix_internal", groups="base.group_user"
+            ),
             "agent": mail_new_test_user(
                 cls.env, login="matrix_agent", groups="loyalty_gesture.group_care_agent"
             ),
@@ -77,7 +81,9 @@ class TestAccessMatrix(TransactionCase):
     def test_agents_and_managers(self):
         for model in self.care_models:
             with self.subTest(model=model):
-                self.assertTrue(self.allowed("agent", model, "read"), "agents read every care model")
+                self.assertTrue(
+                    self.allowed("agent", model, "read"), "agents read every care model"
+                )
                 self.assertTrue(self.allowed("manager", model, "read"))
                 self.assertTrue(
                     self.allowed("manager", model, "write") or model.endswith(".report"),
@@ -97,6 +103,9 @@ class TestAccessMatrix(TransactionCase):
         rules = self.env["ir.rule"].sudo().search([])
         ruled = set(rules.mapped("model_id.model"))
         for model in self.care_models:
-            if "company_id" in self.env[model]._fields and self.env[model]._fields["company_id"].store:
+            if (
+                "company_id" in self.env[model]._fields
+                and self.env[model]._fields["company_id"].store
+            ):
                 with self.subTest(model=model):
                     self.assertIn(model, ruled, "a model with a company needs a multi-company rule")
