@@ -1,1 +1,1 @@
-
+from . import models, tools, wizard

@@ -1,0 +1,10 @@
+from . import (
+    care_contact_log,
+    res_company,
+    res_config_settings,
+    res_partner,
+    winback_campaign,
+    winback_campaign_member,
+    winback_customer_score,
+    winback_lost_reason,
+)

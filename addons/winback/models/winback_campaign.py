@@ -1,0 +1,629 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+from odoo.tools.safe_eval import safe_eval
+
+
+class WinbackCampaign(models.Model):
+    """A win-back campaign: a segment of customers, an offer and contact steps."""
+
+    _name = "winback.campaign"
+    _description = "Win-back campaign"
+    _inherit = ["mail.thread"]
+    _order = "create_date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        help="Gets the phone-call activities of members who did not respond.",
+    )
+    state = fields.Selection(
+        [("draft", "Draft"), ("running", "Running"), ("done", "Done")],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    # segment
+    segment_at_risk = fields.Boolean(string="At risk")
+    segment_dormant = fields.Boolean(string="Dormant", default=True)
+    segment_lost = fields.Boolean(string="Lost", default=True)
+    min_revenue = fields.Monetary(
+        string="Minimum lifetime revenue", help="Customers who bought less are excluded."
+    )
+    min_orders = fields.Integer(
+        string="Minimum orders",
+        default=2,
+        help="Occasional buyers with fewer confirmed orders are excluded.",
+    )
+    partner_domain = fields.Char(string="Customer filter", default="[]")
+    holdout_percent = fields.Float(
+        string="Holdout (%)",
+        default=10.0,
+        help="Share of the eligible customers kept out of the campaign to measure its effect.",
+    )
+    continuous = fields.Boolean(
+        help="While running, customers who newly enter the segment join the campaign daily."
+    )
+    # offer and steps
+    gesture_type_id = fields.Many2one(
+        "loyalty.gesture.type", string="Offer", check_company=True, tracking=True
+    )
+    offer_value = fields.Monetary(
+        compute="_compute_offer_value", store=True, readonly=False, precompute=True
+    )
+    email_template_id = fields.Many2one(
+        "mail.template",
+        string="Email (D0)",
+        domain=[("model", "=", "winback.campaign.member")],
+        default=lambda self: self.env.ref(
+            "winback.mail_template_winback_offer", raise_if_not_found=False
+        ),
+    )
+    call_delay_days = fields.Integer(
+        string="Phone call after (days)",
+        default=7,
+        help="Members who neither responded nor ordered get a phone-call activity then.",
+    )
+    contact_cost = fields.Monetary(help="Cost of one contact (email, call), counted in the ROI.")
+    budget = fields.Monetary(help="Offers and contacts stop once this is spent. 0: no cap.")
+    window_days = fields.Integer(
+        string="Reactivation window (days)",
+        default=90,
+        help="An order within this many days after the start counts as a reactivation.",
+    )
+    relapse_days = fields.Integer(
+        string="Relapse after (days)",
+        default=180,
+        help="A reactivated customer who does not order again within this many days relapsed.",
+    )
+    date_start = fields.Datetime(readonly=True, copy=False)
+    date_stop = fields.Datetime(readonly=True, copy=False)
+    member_ids = fields.One2many("winback.campaign.member", "campaign_id", string="Members")
+    # results
+    member_count = fields.Integer(compute="_compute_results", string="Targeted")
+    holdout_count = fields.Integer(compute="_compute_results")
+    excluded_count = fields.Integer(compute="_compute_results")
+    contacted_count = fields.Integer(compute="_compute_results")
+    reactivated_count = fields.Integer(compute="_compute_results")
+    holdout_reactivated_count = fields.Integer(compute="_compute_results")
+    relapsed_count = fields.Integer(compute="_compute_results")
+    reactivation_rate = fields.Float(compute="_compute_results", string="Reactivation (%)")
+    holdout_rate = fields.Float(compute="_compute_results", string="Holdout reactivation (%)")
+    lift = fields.Float(
+        compute="_compute_results",
+        string="Lift (points)",
+        help="Reactivation rate of the members minus that of the holdout group.",
+    )
+    relapse_rate = fields.Float(compute="_compute_results", string="Relapse (%)")
+    revenue_won = fields.Monetary(
+        compute="_compute_results",
+        string="Revenue won back",
+        help="Revenue of reactivated members within the reactivation window.",
+    )
+    cost = fields.Monetary(
+        compute="_compute_results",
+        help="Unit cost of every offer, value of the coupons redeemed and of the other "
+        "gestures fulfilled, plus the contacts.",
+    )
+    roi = fields.Float(
+        compute="_compute_results", string="ROI (%)", help="(Revenue won back - cost) / cost."
+    )
+
+    _sql_constraints = [
+        (
+            "holdout_percent_range",
+            "CHECK(holdout_percent >= 0 AND holdout_percent <= 100)",
+            "The holdout share must be between 0 and 100%.",
+        ),
+        (
+            "amounts_positive",
+            "CHECK(budget >= 0 AND offer_value >= 0 AND contact_cost >= 0 AND min_revenue >= 0)",
+            "Budget, offer value, contact cost and minimum revenue cannot be negative.",
+        ),
+        (
+            "delays_positive",
+            "CHECK(min_orders >= 1 AND call_delay_days >= 0 AND window_days > 0 "
+            "AND relapse_days > 0)",
+            "Minimum orders, windows and delays must be positive.",
+        ),
+    ]
+
+    @api.depends("gesture_type_id")
+    def _compute_offer_value(self):
+        for campaign in self:
+            campaign.offer_value = campaign.gesture_type_id.default_value
+
+    def _compute_results(self):
+        groups = self.env["winback.campaign.member"]._read_group(
+            [("campaign_id", "in", self.ids)],
+            ["campaign_id", "state", "is_holdout", "reactivated", "relapsed"],
+            ["__count", "revenue:sum", "offer_cost:sum", "contacted:count_distinct"],
+        )
+        results = {
+            campaign.id: dict.fromkeys(
+                (
+                    "member_count",
+                    "holdout_count",
+                    "excluded_count",
+                    "contacted_count",
+                    "reactivated_count",
+                    "holdout_reactivated_count",
+                    "relapsed_count",
+                    "revenue_won",
+                    "offer_cost",
+                ),
+                0,
+            )
+            for campaign in self
+        }
+        for campaign, state, holdout, reactivated, relapsed, count, revenue, offers, _c in groups:
+            row = results[campaign.id]
+            if state == "excluded":
+                row["excluded_count"] += count
+            elif holdout:
+                row["holdout_count"] += count
+                row["holdout_reactivated_count"] += count if reactivated else 0
+            else:
+                row["member_count"] += count
+                row["offer_cost"] += offers
+                if state != "targeted":
+                    row["contacted_count"] += count
+                if reactivated:
+                    row["reactivated_count"] += count
+                    row["revenue_won"] += revenue
+                    row["relapsed_count"] += count if relapsed else 0
+        for campaign in self:
+            row = results[campaign.id]
+            rate = (
+                100.0 * row["reactivated_count"] / row["member_count"]
+                if row["member_count"]
+                else 0.0
+            )
+            holdout_rate = (
+                100.0 * row["holdout_reactivated_count"] / row["holdout_count"]
+                if row["holdout_count"]
+                else 0.0
+            )
+            cost = row["offer_cost"] + row["contacted_count"] * campaign.contact_cost
+            campaign.update(
+                {
+                    "member_count": row["member_count"],
+                    "holdout_count": row["holdout_count"],
+                    "excluded_count": row["excluded_count"],
+                    "contacted_count": row["contacted_count"],
+                    "reactivated_count": row["reactivated_count"],
+                    "holdout_reactivated_count": row["holdout_reactivated_count"],
+                    "relapsed_count": row["relapsed_count"],
+                    "reactivation_rate": rate,
+                    "holdout_rate": holdout_rate,
+                    "lift": rate - holdout_rate,
+                    "relapse_rate": 100.0 * row["relapsed_count"] / row["reactivated_count"]
+                    if row["reactivated_count"]
+                    else 0.0,
+                    "revenue_won": row["revenue_won"],
+                    "cost": cost,
+                    "roi": 100.0 * (row["revenue_won"] - cost) / cost if cost else 0.0,
+                }
+            )
+
+    @api.constrains("holdout_percent", "budget", "offer_value", "contact_cost", "min_revenue")
+    def _check_amounts(self):
+        if any(not 0 <= c.holdout_percent <= 100 for c in self):
+            raise ValidationError(self.env._("The holdout share must be between 0 and 100%."))
+        if any(min(c.budget, c.offer_value, c.contact_cost, c.min_revenue) < 0 for c in self):
+            raise ValidationError(
+                self.env._(
+                    "Budget, offer value, contact cost and minimum revenue cannot be negative."
+                )
+            )
+
+    @api.constrains("min_orders", "call_delay_days", "window_days", "relapse_days")
+    def _check_delays(self):
+        if any(
+            c.min_orders < 1 or c.call_delay_days < 0 or c.window_days <= 0 or c.relapse_days <= 0
+            for c in self
+        ):
+            raise ValidationError(
+                self.env._("Minimum orders, windows and delays must be positive.")
+            )
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain(self):
+        for campaign in self:
+            try:
+                self.env["res.partner"]._search(campaign._partner_domain())
+            except Exception as error:
+                raise ValidationError(
+                    self.env._("The customer filter is not a valid domain: %(error)s", error=error)
+                ) from error
+
+    # --- CRUD ---
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_drafts(self):
+        if any(c.state != "draft" for c in self):
+            raise UserError(self.env._("Only a draft campaign can be deleted."))
+
+    # --- Actions ---
+
+    def action_start(self):
+        self._check_manager()
+        for campaign in self:
+            if campaign.state != "draft":
+                raise UserError(
+                    self.env._("Campaign %(name)s is already started.", name=campaign.name)
+                )
+            if not campaign.email_template_id:
+                raise UserError(self.env._("Choose the email sent at the start of the campaign."))
+            if not any((campaign.segment_at_risk, campaign.segment_dormant, campaign.segment_lost)):
+                raise UserError(self.env._("Choose at least one customer status to target."))
+        self.write({"state": "running", "date_start": fields.Datetime.now()})
+        for campaign in self:
+            campaign._target()
+            campaign._run_first_step()
+        return True
+
+    def action_stop(self):
+        self._check_manager()
+        if any(c.state != "running" for c in self):
+            raise UserError(self.env._("Only a running campaign can be stopped."))
+        self.write({"state": "done", "date_stop": fields.Datetime.now()})
+        return True
+
+    def action_update_results(self):
+        self._check_manager()
+        self._update_results()
+        return True
+
+    def action_view_members(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "winback.winback_campaign_member_action"
+        )
+        action["domain"] = [("campaign_id", "in", self.ids)]
+        action["context"] = {"default_campaign_id": self.id}
+        return action
+
+    # --- Business ---
+
+    def _check_manager(self):
+        if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
+            raise AccessError(self.env._("Only a Customer Care manager can run campaigns."))
+
+    def _partner_domain(self):
+        self.ensure_one()
+        domain = safe_eval(self.partner_domain or "[]")
+        if not isinstance(domain, list | tuple):
+            raise ValueError(self.env._("a domain is a list of conditions"))
+        return list(domain)
+
+    def _statuses(self):
+        self.ensure_one()
+        return tuple(
+            status
+            for status, chosen in (
+                ("at_risk", self.segment_at_risk),
+                ("dormant", self.segment_dormant),
+                ("lost", self.segment_lost),
+            )
+            if chosen
+        )
+
+    def _target(self):
+        """Add the segment's customers as members in one INSERT … SELECT.
+
+        Idempotent: a customer is a member once per campaign (unique key). The holdout
+        split is a hash of (campaign, customer), so it never changes on rerun.
+        """
+        self.ensure_one()
+        statuses = self._statuses()
+        if not statuses:
+            return
+        domain = self._partner_domain()
+        partner_filter = SQL("TRUE")
+        if domain:
+            query = self.env["res.partner"].with_company(self.company_id)._search(domain)
+            partner_filter = SQL("s.partner_id IN %s", query.subselect())
+        self.flush_model()
+        self.env["winback.customer.score"].flush_model()
+        self.env["winback.campaign.member"].flush_model()
+        self.env["res.partner"].flush_model(["email", "email_normalized", "care_opt_out", "active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO winback_campaign_member (
+                    campaign_id, company_id, partner_id, status_at_start, churn_risk_at_start,
+                    revenue_before, is_holdout, state, exclude_reason, contacted, reactivated,
+                    relapsed, call_scheduled, revenue, offer_cost,
+                    create_uid, write_uid, create_date, write_date)
+                SELECT %(campaign)s, %(company)s, t.partner_id, t.status, t.churn_risk,
+                       t.revenue,
+                       t.exclude_reason IS NULL AND t.bucket < %(holdout)s,
+                       CASE WHEN t.exclude_reason IS NOT NULL THEN 'excluded'
+                            WHEN t.bucket < %(holdout)s THEN 'holdout'
+                            ELSE 'targeted' END,
+                       t.exclude_reason, FALSE, FALSE, FALSE, FALSE, 0, 0,
+                       %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM (
+                    SELECT s.partner_id, s.status, s.churn_risk, s.revenue,
+                           CASE WHEN s.order_count < %(min_orders)s THEN 'occasional'
+                                WHEN s.revenue < %(min_revenue)s THEN 'low_value'
+                                WHEN p.care_opt_out OR COALESCE(p.email, '') = ''
+                                  OR bl.id IS NOT NULL THEN 'no_contact'
+                                WHEN busy.id IS NOT NULL THEN 'other_campaign'
+                           END AS exclude_reason,
+                           mod(('x' || substr(md5(%(campaign)s::text || '-'
+                                                   || s.partner_id::text), 1, 7)
+                               )::bit(28)::int, 10000) AS bucket
+                      FROM winback_customer_score s
+                      JOIN res_partner p ON p.id = s.partner_id
+                 LEFT JOIN mail_blacklist bl
+                        ON bl.email = p.email_normalized AND bl.active
+                 LEFT JOIN LATERAL (
+                        SELECT m.id FROM winback_campaign_member m
+                          JOIN winback_campaign c ON c.id = m.campaign_id
+                         WHERE m.partner_id = s.partner_id AND c.state = 'running'
+                           AND c.id != %(campaign)s AND m.state != 'excluded'
+                         LIMIT 1) busy ON TRUE
+                     WHERE s.company_id = %(company)s
+                       AND s.status IN %(statuses)s
+                       AND p.active
+                       AND %(partner_filter)s
+                  ) AS t
+                ON CONFLICT (campaign_id, partner_id) DO NOTHING
+                """,
+                campaign=self.id,
+                company=self.company_id.id,
+                holdout=round(self.holdout_percent * 100),
+                min_orders=self.min_orders,
+                min_revenue=self.min_revenue,
+                statuses=statuses,
+                partner_filter=partner_filter,
+                uid=self.env.uid,
+            )
+        )
+        self.env["winback.campaign.member"].invalidate_model()
+
+    def _run_first_step(self):
+        """D0 for the members not contacted yet: offer (a gesture) and email, within budget."""
+        self.ensure_one()
+        members = self.member_ids.filtered(lambda m: m.state == "targeted").sorted(
+            lambda m: (-m.revenue_before, m.id)
+        )
+        if not members:
+            return
+        self.invalidate_recordset(["cost"])
+        spent = self.cost
+        unit = self.offer_value + self.type_unit_cost() + self.contact_cost
+        log = self.env["care.contact.log"]
+        over_budget = members.browse()
+        refused = members.browse()
+        accepted = members.browse()
+        for member in members:
+            if self.budget and spent + unit > self.budget:
+                over_budget |= member
+            elif not log._log_contact(
+                member.partner_id, "winback", record=member, company=self.company_id
+            ):
+                refused |= member
+            else:
+                accepted |= member
+                spent += unit
+        over_budget.write({"state": "excluded", "exclude_reason": "budget"})
+        refused.write({"state": "excluded", "exclude_reason": "contact_refused"})
+        if not accepted:
+            return
+        if self.gesture_type_id:
+            gestures = self.env["loyalty.gesture"].create(
+                [
+                    {
+                        "partner_id": member.partner_id.id,
+                        "type_id": self.gesture_type_id.id,
+                        "value": self.offer_value,
+                        "company_id": self.company_id.id,
+                        "reason": self.env._("Win-back campaign %(name)s", name=self.name),
+                    }
+                    for member in accepted
+                ]
+            )
+            gestures.action_submit()
+            for member, gesture in zip(accepted, gestures, strict=True):
+                member.gesture_id = gesture
+        accepted.write(
+            {
+                "state": "contacted",
+                "contacted": True,
+                "contact_date": fields.Datetime.now(),
+                "offer_cost": self.type_unit_cost(),
+            }
+        )
+        self.email_template_id.send_mail_batch(
+            accepted.ids, email_layout_xmlid="mail.mail_notification_light"
+        )
+        self._update_results()
+
+    def type_unit_cost(self):
+        return self.gesture_type_id.unit_cost if self.gesture_type_id else 0.0
+
+    def _schedule_calls(self):
+        """D+N: a phone-call activity for each member who neither responded nor ordered."""
+        now = fields.Datetime.now()
+        call_type = self.env.ref("mail.mail_activity_data_call")
+        model_id = self.env["ir.model"]._get_id("winback.campaign.member")
+        for campaign in self:
+            members = self.env["winback.campaign.member"].search(
+                [
+                    ("campaign_id", "=", campaign.id),
+                    ("state", "=", "contacted"),
+                    ("call_scheduled", "=", False),
+                    ("contact_date", "<=", now - timedelta(days=campaign.call_delay_days)),
+                ]
+            )
+            if not members:
+                continue
+            self.env["mail.activity"].create(
+                [
+                    {
+                        "res_model_id": model_id,
+                        "res_id": member.id,
+                        "activity_type_id": call_type.id,
+                        "user_id": (campaign.user_id or self.env.user).id,
+                        "date_deadline": fields.Date.context_today(self),
+                        "summary": self.env._(
+                            "Win-back call: %(customer)s", customer=member.partner_id.name
+                        ),
+                    }
+                    for member in members
+                ]
+            )
+            members.write({"call_scheduled": True})
+
+    def _update_results(self):
+        """Reactivations, revenue in the window and relapses, set-based for ``self``."""
+        if not self:
+            return
+        now = fields.Datetime.now()
+        self.env["sale.order"].flush_model(
+            ["partner_id", "company_id", "state", "date_order", "amount_untaxed", "currency_rate"]
+        )
+        self.env["sale.order.line"].flush_model(["order_id", "coupon_id"])
+        self.env["loyalty.gesture"].flush_model()
+        self.flush_model()
+        self.env["winback.campaign.member"].flush_model()
+        cr = self.env.cr
+        # first confirmed order in the window after the start (members and holdout alike)
+        cr.execute(
+            SQL(
+                """
+                UPDATE winback_campaign_member m
+                   SET first_order_id = f.order_id,
+                       first_order_date = f.date_order,
+                       first_order_amount = f.amount,
+                       reactivated = TRUE,
+                       state = CASE WHEN m.state IN ('targeted', 'contacted', 'responded')
+                                    THEN 'reactivated' ELSE m.state END
+                  FROM (
+                    SELECT DISTINCT ON (m2.id) m2.id AS member_id, so.id AS order_id,
+                           so.date_order,
+                           so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1.0)
+                             AS amount
+                      FROM winback_campaign_member m2
+                      JOIN winback_campaign c ON c.id = m2.campaign_id
+                      JOIN res_partner p ON p.commercial_partner_id = m2.partner_id
+                      JOIN sale_order so ON so.partner_id = p.id
+                       AND so.company_id = m2.company_id AND so.state = 'sale'
+                       AND so.date_order >= c.date_start
+                       AND so.date_order < c.date_start + make_interval(days => c.window_days)
+                       AND so.date_order <= %(now)s
+                     WHERE m2.campaign_id IN %(campaigns)s
+                       AND m2.first_order_id IS NULL AND m2.state != 'excluded'
+                  ORDER BY m2.id, so.date_order, so.id
+                  ) f
+                 WHERE m.id = f.member_id
+                """,
+                campaigns=tuple(self.ids),
+                now=now,
+            )
+        )
+        # revenue within the window
+        cr.execute(
+            SQL(
+                """
+                UPDATE winback_campaign_member m
+                   SET revenue = r.total
+                  FROM (
+                    SELECT m2.id,
+                           SUM(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1.0))
+                             AS total
+                      FROM winback_campaign_member m2
+                      JOIN winback_campaign c ON c.id = m2.campaign_id
+                      JOIN res_partner p ON p.commercial_partner_id = m2.partner_id
+                      JOIN sale_order so ON so.partner_id = p.id
+                       AND so.company_id = m2.company_id AND so.state = 'sale'
+                       AND so.date_order >= c.date_start
+                       AND so.date_order < c.date_start + make_interval(days => c.window_days)
+                     WHERE m2.campaign_id IN %(campaigns)s AND m2.reactivated
+                  GROUP BY m2.id
+                  ) r
+                 WHERE m.id = r.id AND m.revenue IS DISTINCT FROM r.total
+                """,
+                campaigns=tuple(self.ids),
+            )
+        )
+        # offer cost: the unit cost always; the value once a coupon is redeemed on a
+        # confirmed order, or once any other kind of gesture is fulfilled
+        cr.execute(
+            SQL(
+                """
+                UPDATE winback_campaign_member m
+                   SET offer_cost = o.cost
+                  FROM (
+                    SELECT m2.id,
+                           COALESCE(t.unit_cost, 0) + CASE
+                               WHEN g.state IN ('refused', 'cancelled') THEN 0
+                               WHEN g.fulfilment = 'coupon' AND EXISTS (
+                                    SELECT 1 FROM sale_order_line sol
+                                      JOIN sale_order so ON so.id = sol.order_id
+                                     WHERE sol.coupon_id = g.coupon_card_id
+                                       AND so.state = 'sale') THEN g.value
+                               WHEN g.fulfilment != 'coupon'
+                                AND g.state IN ('done', 'followed_up') THEN g.value
+                               ELSE 0 END AS cost
+                      FROM winback_campaign_member m2
+                      JOIN loyalty_gesture g ON g.id = m2.gesture_id
+                      JOIN loyalty_gesture_type t ON t.id = g.type_id
+                     WHERE m2.campaign_id IN %(campaigns)s
+                  ) o
+                 WHERE m.id = o.id AND m.offer_cost IS DISTINCT FROM o.cost
+                """,
+                campaigns=tuple(self.ids),
+            )
+        )
+        # relapse: reactivated, then no other order within the relapse delay
+        cr.execute(
+            SQL(
+                """
+                UPDATE winback_campaign_member m
+                   SET relapsed = TRUE,
+                       state = CASE WHEN m.is_holdout THEN m.state ELSE 'relapsed' END
+                  FROM winback_campaign c
+                 WHERE c.id = m.campaign_id AND m.campaign_id IN %(campaigns)s
+                   AND m.reactivated AND NOT m.relapsed
+                   AND m.first_order_date + make_interval(days => c.relapse_days) <= %(now)s
+                   AND NOT EXISTS (
+                        SELECT 1 FROM sale_order so
+                          JOIN res_partner p ON p.id = so.partner_id
+                         WHERE p.commercial_partner_id = m.partner_id
+                           AND so.company_id = m.company_id AND so.state = 'sale'
+                           AND so.id != m.first_order_id
+                           AND so.date_order >= m.first_order_date
+                           AND so.date_order
+                               <= m.first_order_date + make_interval(days => c.relapse_days))
+                """,
+                campaigns=tuple(self.ids),
+                now=now,
+            )
+        )
+        self.env["winback.campaign.member"].invalidate_model()
+
+    @api.model
+    def _cron_process_campaigns(self):
+        """Daily: continuous targeting, phone steps, results. Safe to rerun."""
+        campaigns = self.search([("state", "=", "running")], order="id")
+        for campaign in campaigns.filtered("continuous"):
+            campaign._target()
+            campaign._run_first_step()
+        campaigns._update_results()
+        campaigns._schedule_calls()
+        # campaigns that are over keep measuring relapses
+        self.search([("state", "=", "done")])._update_results()
+        self.env["ir.cron"]._notify_progress(done=len(campaigns), remaining=0)

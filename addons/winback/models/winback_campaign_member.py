@@ -1,0 +1,104 @@
+from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
+
+from .winback_customer_score import STATUSES
+
+
+class WinbackCampaignMember(models.Model):
+    """One customer in one win-back campaign (or in its holdout group)."""
+
+    _name = "winback.campaign.member"
+    _description = "Win-back campaign member"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "campaign_id desc, revenue_before desc, id"
+    _rec_name = "partner_id"
+    _check_company_auto = True
+
+    campaign_id = fields.Many2one(
+        "winback.campaign", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, readonly=True
+    )
+    status_at_start = fields.Selection(STATUSES, readonly=True)
+    churn_risk_at_start = fields.Integer(readonly=True, aggregator="avg")
+    revenue_before = fields.Monetary(string="Revenue before", readonly=True)
+    is_holdout = fields.Boolean(string="Holdout", readonly=True)
+    state = fields.Selection(
+        [
+            ("targeted", "Targeted"),
+            ("holdout", "Holdout"),
+            ("contacted", "Contacted"),
+            ("responded", "Responded"),
+            ("reactivated", "Reactivated"),
+            ("relapsed", "Relapsed"),
+            ("excluded", "Excluded"),
+        ],
+        default="targeted",
+        required=True,
+        readonly=True,
+        tracking=True,
+    )
+    exclude_reason = fields.Selection(
+        [
+            ("occasional", "Occasional buyer"),
+            ("low_value", "Below the minimum value"),
+            ("no_contact", "Opted out, blacklisted or no email"),
+            ("other_campaign", "In another running campaign"),
+            ("budget", "Budget spent"),
+            ("contact_refused", "Contact pressure policy"),
+        ],
+        readonly=True,
+    )
+    contacted = fields.Boolean(readonly=True)
+    contact_date = fields.Datetime(readonly=True)
+    call_scheduled = fields.Boolean(readonly=True)
+    gesture_id = fields.Many2one("loyalty.gesture", string="Offer", readonly=True)
+    offer_cost = fields.Monetary(readonly=True)
+    reactivated = fields.Boolean(readonly=True)
+    first_order_id = fields.Many2one("sale.order", readonly=True)
+    first_order_date = fields.Datetime(string="First order after contact", readonly=True)
+    first_order_amount = fields.Monetary(readonly=True)
+    revenue = fields.Monetary(
+        string="Revenue won back",
+        readonly=True,
+        help="Confirmed orders within the campaign's reactivation window.",
+    )
+    relapsed = fields.Boolean(readonly=True)
+
+    _sql_constraints = [
+        (
+            "campaign_partner_uniq",
+            "UNIQUE(campaign_id, partner_id)",
+            "A customer is a member of a campaign only once.",
+        ),
+    ]
+
+    # --- Actions ---
+
+    def action_mark_responded(self):
+        """The customer answered (a call, a reply): the sequence stops for them."""
+        self.check_access("read")
+        if not self.env.user.has_group("loyalty_gesture.group_care_agent"):
+            raise AccessError(self.env._("Only Customer Care agents record answers."))
+        if any(m.state != "contacted" for m in self):
+            raise UserError(self.env._("Only a contacted member can be marked as responded."))
+        # sudo: agents record the outcome of their call, they do not edit members
+        self.sudo().write({"state": "responded"})
+        self.sudo().activity_unlink(["mail.mail_activity_data_call"])
+        return True
+
+    # --- Mail ---
+
+    def _message_post_after_hook(self, message, msg_values):
+        # a reply from the customer to the campaign email counts as a response
+        if message.message_type == "email" and message.author_id:
+            self.filtered(
+                lambda m: (
+                    m.state == "contacted"
+                    and message.author_id.commercial_partner_id == m.partner_id
+                )
+            ).sudo().write({"state": "responded"})
+        return super()._message_post_after_hook(message, msg_values)

@@ -1,0 +1,1 @@
+from . import test_campaign, test_churn_model, test_customer_score

@@ -1,0 +1,46 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class WinbackLostWizard(models.TransientModel):
+    """Record why a customer left; the customer becomes lost in the current company."""
+
+    _name = "winback.lost.wizard"
+    _description = "Record a lost reason"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    reason_id = fields.Many2one(
+        "winback.lost.reason",
+        required=True,
+        domain="[('company_id', 'in', [company_id, False])]",
+    )
+    note = fields.Text()
+
+    @api.model
+    def _score_for(self, partner, company):
+        score_model = self.env["winback.customer.score"].sudo()  # sudo: agents record reasons
+        score = score_model.search(
+            [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1
+        )
+        return score or score_model.create(
+            {"partner_id": partner.id, "company_id": company.id, "status": "lost"}
+        )
+
+    def action_confirm(self):
+        self.ensure_one()
+        if self.company_id not in self.env.companies:
+            raise UserError(self.env._("You can only record a reason in your own companies."))
+        partner = self.partner_id.commercial_partner_id
+        self._score_for(partner, self.company_id)._record_lost_reason(self.reason_id, self.note)
+        partner.sudo().message_post(  # sudo: agents may not edit customers
+            author_id=self.env.user.partner_id.id,
+            body=self.env._(
+                "Customer marked as lost: %(reason)s. %(note)s",
+                reason=self.reason_id.name,
+                note=self.note or "",
+            ),
+        )
+        return {"type": "ir.actions.act_window_close"}
