@@ -30,9 +30,11 @@
         "views/res_config_settings_views.xml",
         "views/loyalty_gesture_menus.xml",
     ],
-    "demo": ["demo/loyalty_gesture_type_demo.xml",
+    "demo": [
+        "demo/loyalty_gesture_type_demo.xml",
         "demo/loyalty_gesture_demo.xml",
-        "demo/loyalty_gesture_charter_demo.xml"],
+        "demo/loyalty_gesture_charter_demo.xml",
+    ],
     "installable": True,
     "application": False,
 }

@@ -62,3 +62,23 @@ class TestGestureFollowUp(common.GestureCase):
             used = gestures.mapped("coupon_used")
         self.assertEqual(revenues, [150, 150], "orders in the 90 days after only")
         self.assertEqual(used, [False, False])
+
+    def test_results_and_metrics_queries_do_not_grow_with_records(self):
+        def count_queries(gestures, partners):
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            gestures.mapped("revenue_after")
+            gestures.mapped("coupon_used")
+            partners._care_metrics()
+            return self.cr.sql_log_count - before
+
+        customers = self.env["res.partner"].create(
+            [{"name": f"Customer {i}", "email": f"c{i}@example.com"} for i in range(6)]
+        )
+        gestures = self.env["loyalty.gesture"]
+        for customer in customers:
+            gestures |= self.grant(self.type_coupon, partner_id=customer.id)
+        gestures.flush_recordset()
+        small = count_queries(gestures[:2], customers[:2])
+        large = count_queries(gestures, customers)
+        self.assertEqual(small, large, "set-based: same number of queries for 2 or 6")
