@@ -140,3 +140,24 @@ class TestGestureWorkflow(common.GestureCase):
         gesture.action_submit()
         with self.assertRaises(UserError):
             gesture.with_user(self.manager).unlink()
+
+    def test_agent_opens_a_gesture_linked_to_documents_of_other_apps(self):
+        self.assertFalse(self.agent.has_group("account.group_account_invoice"))
+        invoice = self.make_invoice(100)
+        gesture = self.new_gesture(type_id=self.type_refund.id, value=20, invoice_id=invoice.id)
+        gesture.action_submit()
+        views = gesture.get_views([(False, "form"), (False, "list"), (False, "kanban")])
+        self.assertIn("form", views["views"])
+        spec = {
+            "name": {},
+            "state": {},
+            "refund_move_id": {"fields": {"display_name": {}}},
+            "invoice_id": {"fields": {"display_name": {}}},
+            "coupon_used": {},
+            "revenue_after": {},
+            "phone_script": {},
+        }
+        [values] = gesture.web_read(spec)
+        self.assertEqual(values["state"], "done")
+        self.assertEqual(values["invoice_id"]["display_name"], invoice.name)
+        self.assertTrue(values["refund_move_id"]["id"])
