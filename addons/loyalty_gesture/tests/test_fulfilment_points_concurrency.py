@@ -71,3 +71,69 @@ class TestPointsConcurrency(TransactionCase):
                 program.active = False
                 program.unlink()
                 env["res.partner"].browse(ids[1]).unlink()
+
+    def test_two_workers_fulfil_the_same_gesture_once(self):
+        """A double click reaching two workers: one coupon, the other call is a no-op."""
+        registry = self.registry
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            archived = {}  # the race is about fulfilment, not the charter
+            for model in ("loyalty.gesture.charter", "loyalty.gesture.portrait"):
+                if model in env:
+                    records = env[model].search([])
+                    archived[model] = records.ids
+                    records.write({"active": False})
+            partner = env["res.partner"].create(
+                {"name": "Double click", "email": "double.click@example.com"}
+            )
+            gesture_type = env["loyalty.gesture.type"].create(
+                {"name": "Race coupon", "fulfilment": "coupon", "default_value": 10}
+            )
+            gesture = env["loyalty.gesture"].create(  # superuser: straight to approved
+                {
+                    "partner_id": partner.id,
+                    "type_id": gesture_type.id,
+                    "state": "approved",
+                    "approved_by_id": SUPERUSER_ID,
+                }
+            )
+            ids = (partner.id, gesture_type.id, gesture.id)
+        try:
+            barrier = threading.Barrier(2)
+            outcomes = []
+
+            def fulfil():
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    barrier.wait()
+                    try:
+                        retrying(env["loyalty.gesture"].browse(ids[2]).action_done, env)
+                        outcomes.append("ok")
+                    except Exception as error:
+                        cr.rollback()
+                        outcomes.append(repr(error))
+
+            threads = [threading.Thread(target=fulfil) for __ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            self.assertEqual(outcomes, ["ok", "ok"], "the second click is a quiet no-op")
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                cards = env["loyalty.card"].search([("partner_id", "=", ids[0])])
+                self.assertEqual(len(cards), 1, "one coupon only")
+                self.assertEqual(env["loyalty.gesture"].browse(ids[2]).state, "done")
+                logs = env["care.contact.log"].search([("res_id", "=", ids[2])])
+                self.assertLessEqual(len(logs), 1)
+        finally:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                gesture = env["loyalty.gesture"].browse(ids[2])
+                env["loyalty.card"].search([("partner_id", "=", ids[0])]).unlink()
+                gesture.write({"state": "cancelled"})
+                gesture.unlink()
+                env["loyalty.gesture.type"].browse(ids[1]).unlink()
+                env["res.partner"].browse(ids[0]).unlink()
+                for model, record_ids in archived.items():
+                    env[model].browse(record_ids).write({"active": True})
