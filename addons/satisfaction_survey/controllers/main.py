@@ -47,6 +47,7 @@ class SatisfactionController(http.Controller):
         auth="public",
         methods=["GET"],
         sitemap=False,
+        readonly=True,  # shows a page, never writes: may be served by a read replica
     )
     def satisfaction_open(self, token, score, **kwargs):
         survey_request = self._get_request_sudo(token)

@@ -43,3 +43,18 @@ class ResConfigSettings(models.TransientModel):
     satisfaction_gesture_delay = fields.Integer(
         related="company_id.satisfaction_gesture_delay", readonly=False
     )
+    satisfaction_reminder_days = fields.Integer(
+        related="company_id.satisfaction_reminder_days", readonly=False
+    )
+    satisfaction_relationship_trigger = fields.Boolean(
+        related="company_id.satisfaction_relationship_trigger", readonly=False
+    )
+    satisfaction_relationship_survey_id = fields.Many2one(
+        related="company_id.satisfaction_relationship_survey_id", readonly=False
+    )
+    satisfaction_relationship_months = fields.Integer(
+        related="company_id.satisfaction_relationship_months", readonly=False
+    )
+    satisfaction_relationship_daily_cap = fields.Integer(
+        related="company_id.satisfaction_relationship_daily_cap", readonly=False
+    )

@@ -31,6 +31,7 @@ class SatisfactionReport(models.Model):
             ("ticket", "Ticket closed"),
             ("invoice", "Order invoiced"),
             ("gesture", "Gesture done"),
+            ("relationship", "Relationship NPS"),
             ("manual", "Manual"),
         ],
         readonly=True,

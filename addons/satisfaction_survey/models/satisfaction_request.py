@@ -1,5 +1,7 @@
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -7,6 +9,25 @@ from odoo.tools import SQL
 
 SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10)}
 OPEN_STATES = ("pending", "sent")
+# Only the request's own methods (as superuser) write these: an agent may schedule a
+# follow-up on a request, never forge an answer or a sending.
+PROTECTED_FIELDS = {
+    "state",
+    "skip_reason",
+    "score",
+    "comment",
+    "answered_date",
+    "sent_date",
+    "expiry_date",
+    "reminder_date",
+    "access_token",
+    "user_input_id",
+    "loop_state",
+    "loop_opened_date",
+    "loop_deadline",
+    "loop_closed_date",
+    "suggested_gesture_type_id",
+}
 
 
 def _new_token(_records=None):
@@ -60,6 +81,7 @@ class SatisfactionRequest(models.Model):
             ("ticket", "Ticket closed"),
             ("invoice", "Order invoiced"),
             ("gesture", "Gesture done"),
+            ("relationship", "Relationship NPS"),
             ("manual", "Manual"),
         ],
         required=True,
@@ -92,6 +114,9 @@ class SatisfactionRequest(models.Model):
     sent_date = fields.Datetime(readonly=True, copy=False)
     expiry_date = fields.Datetime(string="Link expires on", readonly=True, copy=False)
     answered_date = fields.Datetime(readonly=True, copy=False, index=True)
+    reminder_date = fields.Datetime(
+        string="Reminded on", readonly=True, copy=False, help="At most one reminder per request."
+    )
     state = fields.Selection(
         [
             ("pending", "Pending"),
@@ -233,6 +258,23 @@ class SatisfactionRequest(models.Model):
                 self.env._("A satisfaction request needs a survey with a satisfaction kind.")
             )
 
+    # --- CRUD ---
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(PROTECTED_FIELDS & vals.keys() for vals in vals_list):
+            raise UserError(
+                self.env._("A survey request is created pending; only the customer answers it.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su and PROTECTED_FIELDS & vals.keys():
+            raise UserError(
+                self.env._("The status and the answer of a survey request cannot be edited.")
+            )
+        return super().write(vals)
+
     # --- Actions ---
 
     def action_send_now(self):
@@ -246,7 +288,7 @@ class SatisfactionRequest(models.Model):
     def action_skip(self):
         if any(request.state not in OPEN_STATES for request in self):
             raise UserError(self.env._("Only a pending or sent survey request can be cancelled."))
-        self.write({"state": "skipped", "skip_reason": "manual"})
+        self.sudo().write({"state": "skipped", "skip_reason": "manual"})  # sudo: see write
 
     def action_open_source(self):
         self.ensure_one()
@@ -360,6 +402,9 @@ class SatisfactionRequest(models.Model):
         return requests_sudo.create(vals_list)
 
     def _send(self):
+        self.sudo()._send_sudo()  # sudo: sending writes protected fields, see write
+
+    def _send_sudo(self):
         """Send due requests, or skip them with the reason; one batch, in order.
 
         The survey window (one survey per customer per X days) is checked first, then
@@ -450,8 +495,115 @@ class SatisfactionRequest(models.Model):
         )
         batch = self.browse([row[0] for row in rows])
         batch._send()
+        self._send_reminders(batch_size)
         remaining = self.search_count([("state", "=", "pending"), ("scheduled_date", "<=", now)])
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+
+    @api.model
+    def _send_reminders(self, batch_size=200):
+        """One reminder at most, N days (per company) after an unanswered survey.
+
+        The reminder is an automatic message like any other: it goes through the
+        contact policy; refused, it is not retried (the request keeps its link).
+        """
+        now = fields.Datetime.now()
+        template = self.env.ref("satisfaction_survey.mail_template_satisfaction_reminder")
+        logs = self.env["care.contact.log"]
+        requests_sudo = self.sudo()  # sudo: reminders write protected fields, see write
+        reminded = requests_sudo
+        companies = self.env["res.company"].sudo().search([("satisfaction_reminder_days", ">", 0)])
+        for company in companies:
+            if len(reminded) >= batch_size:
+                break
+            due = requests_sudo.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "sent"),
+                    ("reminder_date", "=", False),
+                    ("sent_date", "<=", now - timedelta(days=company.satisfaction_reminder_days)),
+                    ("expiry_date", ">", now),
+                ],
+                order="sent_date, id",
+                limit=batch_size - len(reminded),
+            )
+            for request in due:
+                request.reminder_date = now
+                if logs._log_contact(request.partner_id, "survey", record=request, company=company):
+                    template.send_mail(
+                        request.id, email_layout_xmlid="mail.mail_notification_light"
+                    )
+            reminded |= due
+        return reminded
+
+    @api.model
+    def _cron_relationship_nps(self):
+        """Ask active customers for a relationship NPS every N months, trickled.
+
+        Active: a confirmed order in the last 12 months. At most the company's daily cap
+        of requests are created per day, so a large base is asked over several days; the
+        sending cron then applies the survey window and the contact policy as usual.
+        """
+        now = fields.Datetime.now()
+        today_start = datetime.combine(now.date(), time.min)
+        requests_sudo = self.sudo()  # sudo: the cron asks for every customer
+        created = requests_sudo
+        companies = self.env["res.company"].search(
+            [("satisfaction_relationship_trigger", "=", True)]
+        )
+        self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order"])
+        self.flush_model(["commercial_partner_id", "company_id", "trigger", "create_date"])
+        for company in companies:
+            __, survey, __ = company._satisfaction_trigger("relationship")
+            asked_today = requests_sudo.search_count(
+                [
+                    ("company_id", "=", company.id),
+                    ("trigger", "=", "relationship"),
+                    ("create_date", ">=", today_start),
+                ]
+            )
+            room = company.satisfaction_relationship_daily_cap - asked_today
+            if not survey or room <= 0:
+                continue
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT p.commercial_partner_id
+                      FROM sale_order so
+                      JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.company_id = %(company)s
+                       AND so.state = 'sale'
+                       AND so.date_order >= %(year_ago)s
+                       AND NOT EXISTS (
+                           SELECT 1 FROM satisfaction_request r
+                            WHERE r.commercial_partner_id = p.commercial_partner_id
+                              AND r.company_id = %(company)s
+                              AND r.trigger = 'relationship'
+                              AND r.create_date >= %(since)s)
+                     GROUP BY p.commercial_partner_id
+                     ORDER BY MAX(so.date_order) DESC, p.commercial_partner_id
+                     LIMIT %(room)s
+                    """,
+                    company=company.id,
+                    year_ago=now - relativedelta(years=1),
+                    since=now - relativedelta(months=company.satisfaction_relationship_months),
+                    room=room,
+                )
+            )
+            created |= requests_sudo.create(
+                [
+                    {
+                        "partner_id": partner_id,
+                        "company_id": company.id,
+                        "survey_id": survey.id,
+                        "trigger": "relationship",
+                        "res_model": "res.partner",
+                        "res_id": partner_id,
+                        "scheduled_date": now,
+                    }
+                    for (partner_id,) in rows
+                ]
+            )
+        return created
 
     @api.model
     def _expire_overdue(self, batch_size=200):
@@ -459,7 +611,7 @@ class SatisfactionRequest(models.Model):
             [("state", "=", "sent"), ("expiry_date", "<", fields.Datetime.now())],
             limit=batch_size,
         )
-        overdue.write({"state": "expired"})
+        overdue.sudo().write({"state": "expired"})  # sudo: see write
         return overdue
 
     def _record_answer(self, score, comment=None):
@@ -476,8 +628,9 @@ class SatisfactionRequest(models.Model):
                 self.env._("The score must lie between %(low)s and %(high)s.", low=low, high=high)
             )
         comment = (comment or "").strip()[:5000] or False
-        self._save_user_input(score, comment)
-        self.write(
+        request_sudo = self.sudo()  # sudo: only this method records answers, see write
+        request_sudo._save_user_input(score, comment)
+        request_sudo.write(
             {
                 "state": "answered",
                 "score": score,
@@ -485,12 +638,12 @@ class SatisfactionRequest(models.Model):
                 "answered_date": fields.Datetime.now(),
             }
         )
-        self.message_post(
+        request_sudo.message_post(
             body=self.env._("Answered with a score of %(score)s.", score=score),
             author_id=self.partner_id.id,
         )
-        if self.is_unhappy and self.loop_state == "none":
-            self._open_loop()
+        if request_sudo.is_unhappy and request_sudo.loop_state == "none":
+            request_sudo._open_loop()
 
     def _save_user_input(self, score, comment):
         """Write the answer into the survey's own answer model (one per request)."""
@@ -533,7 +686,7 @@ class SatisfactionRequest(models.Model):
             days=self.company_id.satisfaction_loop_days
         )
         owner = self.user_id or self.env.ref("base.user_admin")
-        self.write(
+        self.sudo().write(  # sudo: see write
             {
                 "loop_state": "open",
                 "loop_opened_date": fields.Datetime.now(),

@@ -15,6 +15,8 @@ def setup_satisfaction_data(cls):
             "satisfaction_window_days": 30,
             "satisfaction_token_days": 30,
             "satisfaction_loop_days": 2,
+            "satisfaction_reminder_days": 0,
+            "satisfaction_relationship_trigger": False,
             "satisfaction_ticket_trigger": True,
             "satisfaction_ticket_delay": 0,
             "satisfaction_gesture_trigger": True,

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged, users
 
 from . import common
@@ -33,6 +33,25 @@ class TestAccess(common.SatisfactionCase):
         self.env["satisfaction.report"].search([])
         with self.assertRaises(AccessError):
             self.env["survey.survey"].browse(self.nps.id).write({"title": "Hacked"})
+
+    def test_nobody_forges_an_answer_or_a_sending(self):
+        for user in (self.agent, self.manager):
+            request = self.request_a.with_user(user)
+            for vals in (
+                {"score": 10},
+                {"state": "answered"},
+                {"access_token": "11111111-1111-4111-8111-111111111111"},
+                {"loop_state": "closed"},
+            ):
+                with self.subTest(user=user.login, vals=vals), self.assertRaises(UserError):
+                    request.write(vals)
+        with self.assertRaises(UserError):
+            self.env["satisfaction.request"].with_user(self.manager).create(
+                {"partner_id": self.customer.id, "survey_id": self.nps.id, "state": "answered"}
+            )
+        self.assertRecordValues(self.request_a, [{"state": "pending", "score": 0}])
+        # Rescheduling or reassigning stays possible.
+        self.request_a.with_user(self.agent).user_id = self.manager
 
     @users("ss_manager")
     def test_manager_manages_requests_and_edits_surveys(self):

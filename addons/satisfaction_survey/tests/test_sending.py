@@ -146,3 +146,47 @@ class TestSending(common.SatisfactionCase):
         self.assertEqual(len(self._mails(request)), 1)
         request.with_user(self.manager).action_skip()
         self.assertRecordValues(request, [{"state": "skipped", "skip_reason": "manual"}])
+
+    def test_one_reminder_at_most_after_n_days(self):
+        self.company.satisfaction_reminder_days = 3
+        self.customer.lang = "en_US"
+        old = self.make_request(sent_date=fields.Datetime.now() - timedelta(days=4))
+        recent = self.make_request(
+            partner=self.customer_2, sent_date=fields.Datetime.now() - timedelta(days=1)
+        )
+        answered = self.make_request(
+            partner=self.customer_2,
+            survey=self.csat,
+            sent_date=fields.Datetime.now() - timedelta(days=5),
+        )
+        answered._record_answer(5)
+        self._cron()
+        self._cron()
+        reminder = self.env.ref("satisfaction_survey.mail_template_satisfaction_reminder")
+        mails = self._mails(old)
+        self.assertEqual(len(mails), 1, "one reminder, even when the cron runs twice")
+        self.assertIn("Reminder", mails.subject)
+        self.assertIn(f"/satisfaction/{old.access_token}/7", mails.body_html)
+        self.assertTrue(old.reminder_date)
+        self.assertFalse(self._mails(recent) | self._mails(answered))
+        self.assertFalse(any((recent | answered).mapped("reminder_date")))
+        self.assertTrue(reminder)
+
+    def test_reminder_respects_the_contact_policy(self):
+        self.company.write({"satisfaction_reminder_days": 2, "care_contact_max": 1})
+        request = self.make_request(sent_date=fields.Datetime.now() - timedelta(days=3))
+        self.env["care.contact.log"]._log_contact(self.customer, "survey")
+        self._cron()
+        self.assertFalse(self._mails(request))
+        self.assertTrue(request.reminder_date, "refused once, never retried")
+        self.assertEqual(self._logs(self.customer)[0].skip_reason, "throttled")
+        self.company.care_contact_max = 10
+        self._cron()
+        self.assertFalse(self._mails(request))
+
+    def test_no_reminder_when_disabled(self):
+        self.company.satisfaction_reminder_days = 0
+        request = self.make_request(sent_date=fields.Datetime.now() - timedelta(days=20))
+        self._cron()
+        self.assertFalse(self._mails(request))
+        self.assertFalse(request.reminder_date)

@@ -140,3 +140,73 @@ class TestTriggers(common.SatisfactionCase):
         self.assertRegex(request.access_token, r"^[0-9a-f-]{36}$")
         other = self.make_request(partner=self.customer_2)
         self.assertNotEqual(request.access_token, other.access_token)
+
+    def _order(self, partner, days_ago=10, company=None):
+        company = company or self.company
+        product = self.env["product.product"].create({"name": "Chair", "list_price": 50})
+        order = (
+            self.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1})],
+                }
+            )
+        )
+        order.action_confirm()
+        order.date_order = fields.Datetime.now() - timedelta(days=days_ago)
+        return order
+
+    def test_relationship_nps_asks_active_customers_a_daily_number_at_a_time(self):
+        # Company B alone asks for a relationship NPS: the demo customers of the main
+        # company stay out of the count.
+        self.company_b.write(
+            {
+                "satisfaction_relationship_trigger": True,
+                "satisfaction_relationship_months": 6,
+                "satisfaction_relationship_daily_cap": 2,
+            }
+        )
+        customers = self.env["res.partner"].create(
+            [{"name": f"Loyal {i}", "email": f"loyal{i}@example.com"} for i in range(3)]
+        )
+        for customer in customers:
+            self._order(customer, company=self.company_b)
+        dormant = self.env["res.partner"].create({"name": "Dormant", "email": "d@example.com"})
+        self._order(dormant, days_ago=400, company=self.company_b)
+        self._order(self.customer)  # company A does not ask
+        requests = self.env["satisfaction.request"]
+        ours = [("partner_id", "in", (customers | dormant).ids)]
+        first = requests._cron_relationship_nps()
+        self.assertEqual(len(first), 2, "daily cap")
+        self.assertEqual(first.company_id, self.company_b)
+        self.assertRecordValues(
+            first[:1], [{"trigger": "relationship", "kind": "nps", "state": "pending"}]
+        )
+        self.assertFalse(requests._cron_relationship_nps(), "same day: cap reached, nothing more")
+        # The next day, the rest is asked; never the dormant customer, never twice.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE satisfaction_request SET create_date = create_date - interval '1 day' "
+            "WHERE id IN %s",
+            (tuple(first.ids),),
+        )
+        self.env.invalidate_all()
+        second = requests._cron_relationship_nps().filtered_domain(ours)
+        self.assertEqual(len(second), 1)
+        self.assertEqual((first | second).partner_id, customers)
+        self.env.cr.execute(
+            "UPDATE satisfaction_request SET create_date = create_date - interval '1 day' "
+            "WHERE id IN %s",
+            (tuple(second.ids),),
+        )
+        self.env.invalidate_all()
+        self.assertFalse(requests._cron_relationship_nps().filtered_domain(ours))
+
+    def test_relationship_nps_off_asks_nobody(self):
+        self.company.satisfaction_relationship_trigger = False
+        self._order(self.customer)
+        created = self.env["satisfaction.request"]._cron_relationship_nps()
+        self.assertFalse(created.filtered(lambda r: r.partner_id == self.customer))
