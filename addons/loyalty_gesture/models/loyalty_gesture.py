@@ -368,6 +368,7 @@ class LoyaltyGesture(models.Model):
             gesture._check_grantable()
             if gesture._needs_approval():
                 gesture._set_state("to_approve")
+                self.env["loyalty.gesture.charter"]._request_approval(gesture)
             else:
                 gesture._set_state("approved", approved_by_id=self.env.uid)
         self.filtered(lambda g: g.state == "approved").action_done()
@@ -386,6 +387,7 @@ class LoyaltyGesture(models.Model):
                 raise UserError(self.env._("You cannot approve a gesture you requested yourself."))
             gesture._check_grantable()
         self._set_state("approved", approved_by_id=self.env.uid)
+        self.env["loyalty.gesture.charter"]._close_approval(self, approved=True)
         self.action_done()
 
     def action_refuse(self):
@@ -395,6 +397,7 @@ class LoyaltyGesture(models.Model):
         if any(g.state != "to_approve" for g in self):
             raise UserError(self.env._("Only a gesture waiting for approval can be refused."))
         self._set_state("refused")
+        self.env["loyalty.gesture.charter"]._close_approval(self, approved=False)
 
     def action_done(self):
         """Fulfil approved gestures: create what they give, email the customer.

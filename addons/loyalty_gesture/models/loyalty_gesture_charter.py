@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
@@ -112,6 +114,37 @@ class LoyaltyGestureCharter(models.Model):
                         + result["blocked_reasons"]
                     )
                 )
+
+    @api.model
+    def _request_approval(self, gestures):
+        """Ask the company's care managers, never the requester, to approve (activities)."""
+        managers = self.env.ref("loyalty_gesture.group_care_manager").sudo().users
+        managers = managers.filtered(lambda u: u.active and not u.share) - self.env.ref(
+            "base.user_root"
+        )
+        for gesture in gestures:
+            approvers = managers.filtered(
+                lambda u, g=gesture: g.company_id in u.company_ids and u != g.requested_by_id
+            )
+            reasons = self._evaluate_gesture(gesture)["approval_reasons"]
+            note = Markup("<ul>%s</ul>") % Markup().join(
+                Markup("<li>%s</li>") % reason for reason in reasons
+            )
+            for user in approvers:
+                gesture.sudo().activity_schedule(  # sudo: activities for other users
+                    "loyalty_gesture.mail_activity_type_gesture_approval",
+                    user_id=user.id,
+                    note=note,
+                )
+
+    @api.model
+    def _close_approval(self, gestures, approved):
+        """Approved: the managers' activities are done; refused: they are removed."""
+        xmlid = "loyalty_gesture.mail_activity_type_gesture_approval"
+        if approved:
+            gestures.sudo().activity_feedback([xmlid])  # sudo: other managers' activities
+        else:
+            gestures.sudo().activity_unlink([xmlid])  # sudo: other managers' activities
 
     @api.model
     def _evaluation_context(self, partner, ticket=None, channel=None, company=None, gesture=None):

@@ -272,6 +272,57 @@ class TestCharterEnforcement(charter_common.CharterCase):
         self.assertIn("the charter allows 2", str(error.exception))
         self.assertEqual(gesture.state, "to_approve")
 
+    def test_managers_of_the_company_get_an_approval_activity(self):
+        self._rule(approval_mode="always")
+        gesture = self._create_as_agent(10)
+        gesture.action_submit()
+        activities = gesture.activity_ids.filtered(
+            lambda a: (
+                a.activity_type_id
+                == self.env.ref("loyalty_gesture.mail_activity_type_gesture_approval")
+            )
+        )
+        self.assertIn(self.manager, activities.user_id)
+        self.assertNotIn(self.manager_b, activities.user_id, "another company's manager")
+        self.assertNotIn(self.agent, activities.user_id, "never the requester")
+        self.assertIn("the charter requires a manager", activities[0].note)
+        gesture.with_user(self.manager).action_approve()
+        self.assertFalse(gesture.activity_ids & activities, "approval closes them")
+        refused = self._create_as_agent(10)
+        refused.action_submit()
+        self.assertTrue(refused.activity_ids)
+        refused.with_user(self.manager).action_refuse()
+        self.assertEqual(refused.state, "refused")
+        self.assertFalse(
+            refused.activity_ids.filtered(
+                lambda a: (
+                    a.activity_type_id.res_model == "loyalty.gesture"
+                    and a.activity_type_id.name == "Approve a gesture"
+                )
+            )
+        )
+
+    def test_manager_refuses_with_a_reason_told_to_the_agent(self):
+        self._rule(approval_mode="always")
+        gesture = self._create_as_agent(10)
+        gesture.action_submit()
+        wizard = (
+            self.env["loyalty.gesture.refuse.wizard"]
+            .with_user(self.manager)
+            .with_context(active_model="loyalty.gesture", active_ids=gesture.ids)
+            .create({"reason": "Third complaint this month, a call will do."})
+        )
+        self.assertEqual(wizard.gesture_ids, gesture)
+        wizard.action_refuse()
+        self.assertEqual(gesture.state, "refused")
+        message = gesture.message_ids[:1]
+        self.assertIn("Refused: Third complaint this month", message.body)
+        self.assertIn(self.agent.partner_id, message.partner_ids)
+        with self.assertRaises(AccessError):
+            self.env["loyalty.gesture.refuse.wizard"].with_user(self.agent).create(
+                {"gesture_ids": gesture.ids, "reason": "Myself"}
+            )
+
     def test_manager_approves_someone_elses_request(self):
         self._rule(approval_mode="always")
         gesture = self._create_as_agent(10)

@@ -1,1 +1,1 @@
-from . import loyalty_gesture_grant_wizard
+from . import loyalty_gesture_grant_wizard, loyalty_gesture_refuse_wizard
