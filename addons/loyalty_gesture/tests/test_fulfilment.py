@@ -253,6 +253,23 @@ class TestFulfilment(common.GestureCase):
         metrics = self.customer._care_metrics()[self.customer.id]
         self.assertEqual(metrics["points_balance"], 50)
 
+    def test_points_earned_on_orders_by_the_standard_rules_pay_a_gesture(self):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
+            }
+        )
+        order._update_programs_and_rewards()
+        order.action_confirm()
+        card = self.company._care_points_card(self.customer, create=False)
+        self.assertEqual(card.points, 100, "1 point per currency unit spent")
+        gesture = self.grant(self.type_gift, paid_with_points=True)
+        self.assertEqual(gesture.state, "done")
+        self.assertEqual(card.points, 50)
+        self.assertEqual(sum(card.history_ids.mapped("used")), 50)
+        self.assertEqual(sum(card.history_ids.mapped("issued")), 100)
+
     def test_gesture_paid_with_points_never_overdraws(self):
         card = self.points_card(30)
         poor = (
