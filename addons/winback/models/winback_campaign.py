@@ -74,6 +74,23 @@ class WinbackCampaign(models.Model):
         default=7,
         help="Members who neither responded nor ordered get a phone-call activity then.",
     )
+    reminder_days = fields.Integer(
+        string="Reminder after (days)",
+        help="Members who neither responded nor ordered get a reminder email then. 0: none.",
+    )
+    reminder_template_id = fields.Many2one(
+        "mail.template",
+        string="Reminder email",
+        domain=[("model", "=", "winback.campaign.member")],
+        default=lambda self: self.env.ref(
+            "winback.mail_template_winback_reminder", raise_if_not_found=False
+        ),
+    )
+    reminder_offer_value = fields.Monetary(
+        string="Reminder offer",
+        help="Value of a second, larger offer of the same type sent with the reminder. "
+        "0: no new offer.",
+    )
     contact_cost = fields.Monetary(help="Cost of one contact (email, call), counted in the ROI.")
     budget = fields.Monetary(help="Offers and contacts stop once this is spent. 0: no cap.")
     window_days = fields.Integer(
@@ -85,6 +102,14 @@ class WinbackCampaign(models.Model):
         string="Relapse after (days)",
         default=180,
         help="A reactivated customer who does not order again within this many days relapsed.",
+    )
+    opportunity_min_revenue = fields.Monetary(
+        string="Opportunity above",
+        help="Members whose lifetime revenue reaches this amount also get an opportunity "
+        "in the CRM pipeline, for a personal call. 0: none.",
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales team", check_company=True, help="Team of the opportunities."
     )
     date_start = fields.Datetime(readonly=True, copy=False)
     date_stop = fields.Datetime(readonly=True, copy=False)
@@ -129,6 +154,11 @@ class WinbackCampaign(models.Model):
             "amounts_positive",
             "CHECK(budget >= 0 AND offer_value >= 0 AND contact_cost >= 0 AND min_revenue >= 0)",
             "Budget, offer value, contact cost and minimum revenue cannot be negative.",
+        ),
+        (
+            "reminder_positive",
+            "CHECK(reminder_days >= 0 AND reminder_offer_value >= 0)",
+            "Reminder delays and offers cannot be negative.",
         ),
         (
             "delays_positive",
@@ -227,10 +257,22 @@ class WinbackCampaign(models.Model):
                 )
             )
 
-    @api.constrains("min_orders", "call_delay_days", "window_days", "relapse_days")
+    @api.constrains(
+        "min_orders",
+        "call_delay_days",
+        "window_days",
+        "relapse_days",
+        "reminder_days",
+        "reminder_offer_value",
+    )
     def _check_delays(self):
         if any(
-            c.min_orders < 1 or c.call_delay_days < 0 or c.window_days <= 0 or c.relapse_days <= 0
+            c.min_orders < 1
+            or c.call_delay_days < 0
+            or c.window_days <= 0
+            or c.relapse_days <= 0
+            or c.reminder_days < 0
+            or c.reminder_offer_value < 0
             for c in self
         ):
             raise ValidationError(
@@ -449,7 +491,45 @@ class WinbackCampaign(models.Model):
         self.email_template_id.send_mail_batch(
             accepted.ids, email_layout_xmlid="mail.mail_notification_light"
         )
+        self._create_opportunities(accepted)
         self._update_results()
+
+    def _create_opportunities(self, members):
+        """An opportunity in the pipeline for each high-value member, once."""
+        self.ensure_one()
+        if not self.opportunity_min_revenue:
+            return
+        members = members.filtered(
+            lambda m: not m.lead_id and m.revenue_before >= self.opportunity_min_revenue
+        )
+        if not members:
+            return
+        leads = (
+            self.env["crm.lead"]
+            .sudo()  # sudo: care managers may not be salespeople
+            .create(
+                [
+                    {
+                        "name": self.env._(
+                            "Win-back: %(customer)s", customer=member.partner_id.name
+                        ),
+                        "type": "opportunity",
+                        "partner_id": member.partner_id.id,
+                        "company_id": self.company_id.id,
+                        "user_id": (self.user_id or self.env.user).id,
+                        "team_id": self.team_id.id or False,
+                        "description": self.env._(
+                            "Win-back campaign %(name)s. Lifetime revenue: %(revenue)s.",
+                            name=self.name,
+                            revenue=member.revenue_before,
+                        ),
+                    }
+                    for member in members
+                ]
+            )
+        )
+        for member, lead in zip(members, leads, strict=True):
+            member.lead_id = lead
 
     def type_unit_cost(self):
         return self.gesture_type_id.unit_cost if self.gesture_type_id else 0.0
@@ -486,6 +566,69 @@ class WinbackCampaign(models.Model):
                 ]
             )
             members.write({"call_scheduled": True})
+
+    def _send_reminders(self):
+        """D+N: a reminder email, with a larger offer if set, to silent members."""
+        now = fields.Datetime.now()
+        log = self.env["care.contact.log"]
+        for campaign in self.filtered(lambda c: c.reminder_days and c.reminder_template_id):
+            members = self.env["winback.campaign.member"].search(
+                [
+                    ("campaign_id", "=", campaign.id),
+                    ("state", "=", "contacted"),
+                    ("reminded", "=", False),
+                    ("contact_date", "<=", now - timedelta(days=campaign.reminder_days)),
+                ]
+            )
+            if not members:
+                continue
+            campaign.invalidate_recordset(["cost"])
+            spent = campaign.cost
+            unit = campaign.contact_cost + (
+                campaign.reminder_offer_value + campaign.type_unit_cost()
+                if campaign.reminder_offer_value and campaign.gesture_type_id
+                else 0.0
+            )
+            reminded = members.browse()
+            for member in members:
+                if campaign.budget and spent + unit > campaign.budget:
+                    continue
+                if log._log_contact(
+                    member.partner_id, "winback", record=member, company=campaign.company_id
+                ):
+                    reminded |= member
+                    spent += unit
+            # members past the budget or the contact cap are not reminded, and not retried
+            members.write({"reminded": True})
+            if not reminded:
+                continue
+            if campaign.reminder_offer_value and campaign.gesture_type_id:
+                gestures = self.env["loyalty.gesture"].create(
+                    [
+                        {
+                            "partner_id": member.partner_id.id,
+                            "type_id": campaign.gesture_type_id.id,
+                            "value": campaign.reminder_offer_value,
+                            "company_id": campaign.company_id.id,
+                            "reason": self.env._(
+                                "Win-back campaign %(name)s, reminder", name=campaign.name
+                            ),
+                        }
+                        for member in reminded
+                    ]
+                )
+                gestures.action_submit()
+                for member, gesture in zip(reminded, gestures, strict=True):
+                    member.write(
+                        {
+                            "reminder_gesture_id": gesture.id,
+                            "offer_cost": member.offer_cost + campaign.type_unit_cost(),
+                        }
+                    )
+            reminded.write({"reminder_sent": True})
+            campaign.reminder_template_id.send_mail_batch(
+                reminded.ids, email_layout_xmlid="mail.mail_notification_light"
+            )
 
     def _update_results(self):
         """Reactivations, revenue in the window and relapses, set-based for ``self``."""
@@ -568,7 +711,7 @@ class WinbackCampaign(models.Model):
                    SET offer_cost = o.cost
                   FROM (
                     SELECT m2.id,
-                           COALESCE(t.unit_cost, 0) + CASE
+                           SUM(COALESCE(t.unit_cost, 0) + CASE
                                WHEN g.state IN ('refused', 'cancelled') THEN 0
                                WHEN g.fulfilment = 'coupon' AND EXISTS (
                                     SELECT 1 FROM sale_order_line sol
@@ -577,11 +720,13 @@ class WinbackCampaign(models.Model):
                                        AND so.state = 'sale') THEN g.value
                                WHEN g.fulfilment != 'coupon'
                                 AND g.state IN ('done', 'followed_up') THEN g.value
-                               ELSE 0 END AS cost
+                               ELSE 0 END) AS cost
                       FROM winback_campaign_member m2
-                      JOIN loyalty_gesture g ON g.id = m2.gesture_id
+                      JOIN loyalty_gesture g
+                        ON g.id IN (m2.gesture_id, m2.reminder_gesture_id)
                       JOIN loyalty_gesture_type t ON t.id = g.type_id
                      WHERE m2.campaign_id IN %(campaigns)s
+                  GROUP BY m2.id
                   ) o
                  WHERE m.id = o.id AND m.offer_cost IS DISTINCT FROM o.cost
                 """,
@@ -623,6 +768,7 @@ class WinbackCampaign(models.Model):
             campaign._target()
             campaign._run_first_step()
         campaigns._update_results()
+        campaigns._send_reminders()
         campaigns._schedule_calls()
         # campaigns that are over keep measuring relapses
         self.search([("state", "=", "done")])._update_results()

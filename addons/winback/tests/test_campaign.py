@@ -224,6 +224,48 @@ class TestCampaign(common.WinbackCase):
         )
         self.assertLessEqual(self.campaign.cost, self.campaign.budget)
 
+    def test_reminder_with_a_larger_offer(self):
+        self.campaign.write({"holdout_percent": 0, "reminder_days": 3, "reminder_offer_value": 25})
+        self.campaign.action_start()
+        contacted = self._members(state="contacted")
+        replier = contacted[0]
+        replier.action_mark_responded()
+        contacted.write({"contact_date": fields.Datetime.now() - timedelta(days=4)})
+        mails = self._mails()
+        self.env["winback.campaign"]._cron_process_campaigns()
+        silent = contacted - replier
+        self.assertTrue(all(silent.mapped("reminder_sent")))
+        self.assertFalse(replier.reminder_sent, "a member who responded leaves the sequence")
+        self.assertEqual(len(self._mails() - mails), len(silent))
+        self.assertEqual(set(silent.reminder_gesture_id.mapped("value")), {25})
+        self.assertTrue(all(g.value < 25 for g in silent.gesture_id), "the incentive grows")
+        self.assertEqual(silent[0].offer_cost, 2 + 2, "two offers, unit cost each")
+        # no call yet (D+7), and nothing twice on rerun
+        self.assertFalse(silent.activity_ids)
+        mails = self._mails()
+        self.env["winback.campaign"]._cron_process_campaigns()
+        self.assertEqual(self._mails(), mails)
+        self.assertEqual(
+            self.env["loyalty.gesture"].search_count([("partner_id", "in", silent.partner_id.ids)]),
+            2 * len(silent),
+        )
+
+    def test_opportunities_for_high_value_members(self):
+        # sleeper i bought 3 x (100 + i): from Sleeper 30 on, 390 or more
+        self.campaign.write({"opportunity_min_revenue": 390, "holdout_percent": 0})
+        self.campaign.action_start()
+        with_lead = self.campaign.member_ids.filtered("lead_id")
+        self.assertEqual(
+            sorted(with_lead.partner_id.mapped("name")), [f"Sleeper {i}" for i in range(30, 40)]
+        )
+        self.assertEqual(set(with_lead.lead_id.mapped("type")), {"opportunity"})
+        self.assertEqual(with_lead[0].lead_id.partner_id, with_lead[0].partner_id)
+        self.campaign._run_first_step()
+        self.campaign._create_opportunities(self.campaign.member_ids)
+        self.assertEqual(
+            self.env["crm.lead"].search_count([("partner_id", "in", self.sleepers.ids)]), 10
+        )
+
     def test_contact_pressure(self):
         self.company.care_contact_max = 1
         sleeper = self.sleepers.filtered(lambda p: p.name == "Sleeper 39")
