@@ -233,6 +233,20 @@ class TestCharterEnforcement(charter_common.CharterCase):
         )
         self.assertIn("Claire Martin", str(error.exception))
 
+    def test_import_over_the_cap_is_refused(self):
+        self._past_gesture(days_ago=30)
+        self._rule(cap_count=1)
+        result = (
+            self.env["loyalty.gesture"]
+            .with_user(self.agent)
+            .load(
+                ["partner_id/.id", "type_id/.id", "value"],
+                [[str(self.customer.id), str(self.type_financial.id), "10"]],
+            )
+        )
+        self.assertFalse(result["ids"])
+        self.assertIn("the charter allows 1", result["messages"][0]["message"])
+
     def test_orm_write_is_checked_too(self):
         self._rule(max_value=100)
         gesture = self._create_as_agent(50)

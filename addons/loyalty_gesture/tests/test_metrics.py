@@ -28,6 +28,24 @@ class TestCareMetrics(charter_common.CharterCase):
         )
         self.assertEqual(contact.care_tier, "silver", "a contact shares its company's tier")
 
+    def test_agent_sees_the_care_profile_on_the_customer(self):
+        self._order(1500)
+        arch = (
+            self.env["res.partner"]
+            .with_user(self.agent)
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        for field in ("care_tier", "care_portrait_ids", "care_abuse_flag"):
+            self.assertIn(f'name="{field}"', arch)
+        customer = self.customer.with_user(self.agent)
+        self.assertRecordValues(customer, [{"care_tier": "silver", "care_abuse_flag": False}])
+        plain_arch = (
+            self.env["res.partner"]
+            .with_user(self.internal_user)
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        self.assertNotIn('name="care_tier"', plain_arch, "care figures are for care users")
+
     def test_tier_thresholds_must_increase(self):
         with self.assertRaises(ValidationError):
             self.company.write({"care_tier_silver_revenue": 9000})
