@@ -9,7 +9,9 @@ class ResConfigSettings(models.TransientModel):
     )
     care_follow_up_days = fields.Integer(related="company_id.care_follow_up_days", readonly=False)
     care_points_program_id = fields.Many2one(
-        related="company_id.care_points_program_id", readonly=False
+        related="company_id.care_points_program_id",
+        readonly=False,
+        domain="[('program_type', '=', 'loyalty'), ('company_id', 'in', (company_id, False))]",
     )
     care_contact_max = fields.Integer(related="company_id.care_contact_max", readonly=False)
     care_contact_window_days = fields.Integer(

@@ -3,7 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from . import common
@@ -26,6 +26,19 @@ class TestGestureFollowUp(common.GestureCase):
         expected = fields.Date.context_today(gesture) + timedelta(days=10)
         self.assertRecordValues(activity, [{"date_deadline": expected, "user_id": self.agent.id}])
         self.assertEqual(gesture.follow_up_date, expected)
+
+    def test_follow_up_delay_and_points_program_are_company_settings(self):
+        settings = self.env["res.config.settings"].create(
+            {"care_follow_up_days": 3, "care_points_program_id": self.points_program.id}
+        )
+        settings.execute()
+        self.assertEqual(self.company.care_follow_up_days, 3)
+        gesture = self.grant(self.type_letter)
+        self.assertEqual(
+            gesture.follow_up_date, fields.Date.context_today(gesture) + timedelta(days=3)
+        )
+        with self.assertRaises(ValidationError):
+            self.company.care_follow_up_days = -1
 
     def test_marking_the_activity_done_sets_followed_up(self):
         gesture = self.grant(self.type_coupon)
