@@ -65,6 +65,7 @@ class TestClosedLoop(common.SatisfactionCase):
             [("id", "in", (unhappy | other).ids)]
         )
         self.assertEqual(scores["loop_closed_rate"], 0.0)
+        unhappy.loop_opened_date = fields.Datetime.now() - timedelta(hours=5)
         self._followups(unhappy).with_user(self.agent).action_feedback(feedback="Called, sorry.")
         self.assertEqual(unhappy.loop_state, "closed")
         self.assertTrue(unhappy.loop_closed_date)
@@ -78,6 +79,13 @@ class TestClosedLoop(common.SatisfactionCase):
             [("id", "in", (unhappy | other).ids)], [], ["loop_value:avg"]
         )
         self.assertEqual(rate, 50.0)
+        [(delay, count)] = self.env["satisfaction.report"]._read_group(
+            [("id", "in", (unhappy | other).ids), ("loop_delay_hours", "!=", False)],
+            [],
+            ["loop_delay_hours:avg", "__count"],
+        )
+        self.assertEqual(count, 1, "only the closed loop has a delay")
+        self.assertAlmostEqual(delay, 5.0, delta=0.1)
 
     def test_grant_the_suggested_repair_gesture(self):
         request = self.make_request()

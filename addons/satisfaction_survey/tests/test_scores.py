@@ -152,3 +152,52 @@ class TestScores(common.SatisfactionCase):
         with self.assertQueryCount(1):
             last = partners.browse(self.panel.ids)._satisfaction_last_answers()
         self.assertEqual(len(last), 14)
+
+    def test_scores_by_team_and_owner_in_the_analysis(self):
+        team_b = self.env["helpdesk.ticket.team"].create(
+            {"name": "Returns team", "user_ids": [(6, 0, self.manager.ids)]}
+        )
+        ticket_a = self.make_ticket(partner=self.panel[0], user=self.agent)
+        ticket_b = self.make_ticket(partner=self.panel[1], user=self.manager)
+        ticket_b.team_id = team_b
+        for partner, ticket, score in (
+            (self.panel[0], ticket_a, 10),
+            (self.panel[2], ticket_a, 9),
+            (self.panel[1], ticket_b, 2),
+            (self.panel[3], ticket_b, 9),
+        ):
+            request = self.make_request(partner=partner, ticket_id=ticket.id)
+            request._record_answer(score)
+        self.env.flush_all()
+        by_team = dict(
+            self.env["satisfaction.report"]._read_group(
+                [("partner_id", "in", self.panel.ids)], ["team_id"], ["nps_value:avg"]
+            )
+        )
+        self.assertEqual(by_team, {self.team: 100.0, team_b: 0.0})
+        by_owner = dict(
+            self.env["satisfaction.report"]._read_group(
+                [("partner_id", "in", self.panel.ids)], ["user_id"], ["nps_value:avg"]
+            )
+        )
+        self.assertEqual(by_owner, {self.agent: 100.0, self.manager: 0.0})
+
+    def test_scores_take_one_query_whatever_the_number_of_answers(self):
+        for partner in self.panel[:3]:
+            self._answer(partner, self.nps, 9)
+        self.env.flush_all()
+        requests = self.env["satisfaction.request"]
+        with self.assertQueryCount(1):
+            few = requests._satisfaction_scores([("partner_id", "in", self.panel.ids)])
+        for partner in self.panel[3:]:
+            self._answer(partner, self.nps, 3)
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            many = requests._satisfaction_scores([("partner_id", "in", self.panel.ids)])
+        self.assertEqual((few["nps"], many["detractors"]), (100.0, 11))
+        batch = requests.search([("partner_id", "in", self.panel.ids)])
+        batch.mapped("commercial_partner_id")
+        batch.mapped("company_id.satisfaction_window_days")
+        with self.assertQueryCount(1):
+            recent = requests._recently_surveyed(batch)
+        self.assertEqual(len(recent), 14)
