@@ -106,7 +106,7 @@ class ResPartner(models.Model):
         for values in metrics.values():
             values.setdefault("care_status", None)
             values.setdefault("churn_risk", None)
-        if metrics and not self.env.context.get("winback_scoring"):
+        if metrics:
             rows = (
                 self.env["winback.customer.score"]
                 .sudo()  # sudo: figures, not records

@@ -286,7 +286,7 @@ class WinbackCustomerScore(models.Model):
             ["lost", "dormant", "at_risk"],
             default="active",
         )
-        nps = self._last_nps(partner_ids)
+        nps = self._last_nps(company, partner_ids)
         last_nps = [nps.get(pid) for pid in partner_ids]
         detractor = [value is not None and value <= 6 for value in last_nps]
         uid = self.env.uid
@@ -376,14 +376,23 @@ class WinbackCustomerScore(models.Model):
         )
 
     @api.model
-    def _last_nps(self, partner_ids):
-        """Last NPS answer per customer, from the metrics registry when it knows it."""
-        partners = self.env["res.partner"]
-        if "last_nps" not in partners._care_metric_definitions():
-            return {}
-        metrics = partners.browse(partner_ids).with_context(winback_scoring=True)._care_metrics()
-        return {
-            pid: values["last_nps"]
-            for pid, values in metrics.items()
-            if values.get("last_nps") is not None
-        }
+    def _last_nps(self, company, partner_ids):
+        """Last NPS answer per customer in ``company`` (satisfaction_survey), one query."""
+        requests = self.env["satisfaction.request"]
+        requests.flush_model(
+            ["commercial_partner_id", "company_id", "kind", "score", "state", "answered_date"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT ON (commercial_partner_id) commercial_partner_id, score
+                  FROM satisfaction_request
+                 WHERE state = 'answered' AND kind = 'nps' AND company_id = %s
+                   AND commercial_partner_id = ANY(%s)
+              ORDER BY commercial_partner_id, answered_date DESC, id DESC
+                """,
+                company.id,
+                partner_ids,
+            )
+        )
+        return dict(rows)
