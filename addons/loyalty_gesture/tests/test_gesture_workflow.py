@@ -146,7 +146,9 @@ class TestGestureWorkflow(common.GestureCase):
         invoice = self.make_invoice(100)
         gesture = self.new_gesture(type_id=self.type_refund.id, value=20, invoice_id=invoice.id)
         gesture.action_submit()
-        views = gesture.get_views([(False, "form"), (False, "list"), (False, "kanban")])
+        views = gesture.get_views(
+            [(False, view) for view in ("form", "list", "kanban", "pivot", "graph", "search")]
+        )
         self.assertIn("form", views["views"])
         spec = {
             "name": {},
