@@ -4,7 +4,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from . import common
@@ -330,6 +330,20 @@ class TestCampaign(common.WinbackCase):
             self.campaign.action_start()  # double click
         with self.assertRaises(UserError):
             self.campaign.unlink()
+
+    def test_form_defaults(self):
+        with Form(self.env["winback.campaign"].with_user(self.manager)) as form:
+            form.name = "Spring"
+            form.gesture_type_id = self.gesture_type
+            self.assertEqual(form.offer_value, 10, "the offer starts at the type's default")
+            self.assertTrue(form.segment_dormant and form.segment_lost)
+            self.assertEqual(form.min_orders, 2, "occasional buyers are left out by default")
+        campaign = form.record
+        self.assertEqual(
+            campaign.email_template_id, self.env.ref("winback.mail_template_winback_offer")
+        )
+        self.assertEqual(campaign.company_id, self.company)
+        self.assertEqual(campaign.state, "draft")
 
     def test_partner_filter(self):
         self.campaign.write(
