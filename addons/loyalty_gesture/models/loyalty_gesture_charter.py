@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
+from .loyalty_gesture_charter_rule import COUNTED_STATES
+
 
 class LoyaltyGestureCharter(models.Model):
     """The company's "Charte des Attentions Commerciales": ordered rules deciding which
@@ -80,14 +82,55 @@ class LoyaltyGestureCharter(models.Model):
     def _evaluate_gesture(self, gesture):
         """Evaluate an existing gesture, leaving it out of the customer's figures."""
         gesture.ensure_one()
-        return self._evaluate(
-            gesture.partner_id,
-            gesture.type_id,
-            gesture.value,
-            ticket=gesture.ticket_id,
-            company=gesture.company_id,
-            gesture=gesture,
-        )
+        return self._evaluate_gestures(gesture)[gesture.id]
+
+    @api.model
+    def _evaluate_gestures(self, gestures):
+        """Evaluate existing gestures: ``{gesture id: evaluation}``.
+
+        The customers' figures are computed once per company for the whole batch, the
+        batch left out of them; gestures of the batch already waiting or approved count
+        for their siblings of the same customer.
+        """
+        results = {}
+        no_portrait = self.env["loyalty.gesture.portrait"]
+        for company in gestures.company_id:
+            batch = gestures.filtered(lambda g, c=company: g.company_id == c)
+            metrics = (
+                batch.partner_id.commercial_partner_id.sudo()
+                .with_company(company)
+                .with_context(care_exclude_gesture_ids=batch.ids)
+                ._care_metrics()
+            )
+            portraits = no_portrait.sudo().with_company(company)._match_partners(metrics=metrics)
+            charter = self._get_for_company(company)
+            for gesture in batch:
+                partner = gesture.partner_id.commercial_partner_id
+                row = dict(metrics.get(partner.id, {}))
+                siblings = (batch - gesture).filtered(
+                    lambda g, p=partner: (
+                        g.partner_id.commercial_partner_id == p and g.state in COUNTED_STATES
+                    )
+                )
+                if siblings:
+                    row["gesture_count_12m"] = row.get("gesture_count_12m", 0) + len(siblings)
+                    row["gesture_value_12m"] = row.get("gesture_value_12m", 0.0) + sum(
+                        siblings.mapped("value")
+                    )
+                    row["days_since_last_gesture"] = 0
+                context = self._make_context(
+                    partner,
+                    company,
+                    gesture.ticket_id,
+                    gesture.ticket_id.channel_id,
+                    row,
+                    portraits.get(partner.id, no_portrait),
+                    charter,
+                )
+                results[gesture.id] = self._evaluate_in_context(
+                    context, gesture.type_id, gesture.value
+                )
+        return results
 
     @api.model
     def _check_gestures(self, gestures):
@@ -98,10 +141,10 @@ class LoyaltyGestureCharter(models.Model):
         """
         if self.env.context.get("install_module"):
             return
+        gestures = gestures.filtered(lambda g: g.state in ("draft", "to_approve", "approved"))
+        results = self._evaluate_gestures(gestures)
         for gesture in gestures:
-            if gesture.state not in ("draft", "to_approve", "approved"):
-                continue
-            result = self._evaluate_gesture(gesture)
+            result = results[gesture.id]
             if not result["allowed"]:
                 raise UserError(
                     "\n".join(
@@ -122,11 +165,12 @@ class LoyaltyGestureCharter(models.Model):
         managers = managers.filtered(lambda u: u.active and not u.share) - self.env.ref(
             "base.user_root"
         )
+        results = self._evaluate_gestures(gestures)
         for gesture in gestures:
             approvers = managers.filtered(
                 lambda u, g=gesture: g.company_id in u.company_ids and u != g.requested_by_id
             )
-            reasons = self._evaluate_gesture(gesture)["approval_reasons"]
+            reasons = results[gesture.id]["approval_reasons"]
             note = Markup("<ul>%s</ul>") % Markup().join(
                 Markup("<li>%s</li>") % reason for reason in reasons
             )
@@ -168,6 +212,10 @@ class LoyaltyGestureCharter(models.Model):
             .get(partner.id, self.env["loyalty.gesture.portrait"])
         )
         charter = self._get_for_company(company)
+        return self._make_context(partner, company, ticket, channel, metrics, portraits, charter)
+
+    @api.model
+    def _make_context(self, partner, company, ticket, channel, metrics, portraits, charter):
         rule = charter.rule_ids._first_match(partner, metrics, ticket, channel, portraits)
         return {
             "partner": partner,

@@ -9,6 +9,8 @@ TIERS = [
     ("vip", "VIP"),
 ]
 TIER_RANK = {key: rank for rank, (key, _label) in enumerate(TIERS)}
+# Gesture states that count in a customer's caps (granted or about to be).
+COUNTED_STATES = ("to_approve", "approved", "done", "followed_up")
 PRIORITIES = [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High")]
 
 

@@ -3,9 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .loyalty_gesture_charter_rule import TIERS
-
-COUNTED_STATES = ("to_approve", "approved", "done", "followed_up")
+from .loyalty_gesture_charter_rule import COUNTED_STATES, TIERS
 
 
 class ResPartner(models.Model):

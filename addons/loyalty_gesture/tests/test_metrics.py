@@ -131,3 +131,45 @@ class TestAbuseGuard(charter_common.CharterCase):
             self._history(peer, 6)
         self._history(self.customer, 7)
         self.assertFalse(self.customer.care_abuse_flag)
+
+
+@tagged("post_install", "-at_install")
+class TestCharterBatch(charter_common.CharterCase):
+    def _drafts(self, partners):
+        return (
+            self.env["loyalty.gesture"]
+            .with_context(install_module="loyalty_gesture")  # created unchecked
+            .create(
+                [
+                    {"partner_id": p.id, "type_id": self.type_financial.id, "value": 10}
+                    for p in partners
+                ]
+            )
+        )
+
+    def test_batch_check_queries_do_not_grow_with_gestures(self):
+        self._rule(cap_count=3, max_value=100)
+        partners = self.env["res.partner"].create([{"name": f"Member {i}"} for i in range(10)])
+        charter = self.env["loyalty.gesture.charter"]
+        one, ten = self._drafts(partners[:1]), self._drafts(partners)
+        charter._check_gestures(one)  # warm up
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        charter._check_gestures(one)
+        queries = self.env.cr.sql_log_count - before
+        self.env.invalidate_all()
+        with self.assertQueryCount(queries):
+            charter._check_gestures(ten)
+
+    def test_pending_siblings_count_for_each_other(self):
+        self._rule(cap_count=2)
+        self._past_gesture(days_ago=20)
+        first, second = self._drafts([self.customer, self.customer])
+        (first | second)._write_workflow({"state": "to_approve"})
+        results = self.env["loyalty.gesture.charter"]._evaluate_gestures(first | second)
+        self.assertFalse(results[first.id]["allowed"], "1 granted + 1 pending sibling = 2")
+        self.assertIn("the charter allows 2", results[second.id]["blocked_reasons"][0])
+        charter = self.env["loyalty.gesture.charter"]
+        self.assertFalse(charter._evaluate_gesture(first)["allowed"], "same alone")
+        second._write_workflow({"state": "refused"})
+        self.assertTrue(charter._evaluate_gesture(first)["allowed"])
