@@ -331,6 +331,23 @@ class TestCampaign(common.WinbackCase):
         with self.assertRaises(UserError):
             self.campaign.unlink()
 
+    def test_continuous_campaign_takes_newcomers(self):
+        self.campaign.write({"continuous": True, "holdout_percent": 0})
+        self.campaign.action_start()
+        count = len(self.campaign.member_ids)
+        newcomer = self._customer("Newly Dormant Nadia")
+        self._history(newcomer, [400, 300, 200])
+        self.env["winback.customer.score"]._compute_company_scores(self.company)
+        self.env["winback.campaign"]._cron_process_campaigns()
+        self.campaign.invalidate_recordset(["member_ids"])
+        self.assertEqual(len(self.campaign.member_ids), count + 1)
+        member = self._members(partner_id=newcomer)
+        self.assertEqual(member.state, "contacted")
+        self.assertTrue(member.gesture_id)
+        self.env["winback.campaign"]._cron_process_campaigns()
+        self.campaign.invalidate_recordset(["member_ids"])
+        self.assertEqual(len(self.campaign.member_ids), count + 1)
+
     def test_form_defaults(self):
         with Form(self.env["winback.campaign"].with_user(self.manager)) as form:
             form.name = "Spring"

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.addons.winback.models.winback_customer_score import LOCK_CLASS
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from . import common
@@ -252,3 +252,23 @@ class TestCustomerScore(common.WinbackCase):
             self._score(self.regular).with_user(self.agent).write({"churn_risk": 0})
         with self.assertRaises(AccessError):
             self.scores.with_user(self.agent).action_recompute()
+        # a manager's button recomputes their own companies only
+        self.scores.search([("company_id", "in", (self.company | self.company_b).ids)]).unlink()
+        self.scores.with_user(self.manager).with_company(self.company).action_recompute()
+        self.assertTrue(self._score(self.regular))
+        self.assertFalse(self._score(self.dormant, self.company_b))
+        # an agent cannot record a lost reason in a company they do not belong to
+        wizard = (
+            self.env["winback.lost.wizard"]
+            .with_user(self.agent)
+            .create(
+                {
+                    "partner_id": self.once.id,
+                    "company_id": self.company_b.id,
+                    "reason_id": self.env.ref("winback.lost_reason_price").id,
+                }
+            )
+        )
+        with self.assertRaises(UserError):
+            wizard.action_confirm()
+        self.assertFalse(self._score(self.once, self.company_b))
