@@ -25,6 +25,9 @@
         "views/satisfaction_survey_menus.xml",
     ],
     "demo": ["demo/satisfaction_request_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["satisfaction_survey/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": False,
 }

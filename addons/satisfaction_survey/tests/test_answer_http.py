@@ -83,6 +83,23 @@ class TestOneClickAnswer(common.SatisfactionHttpCase):
         self.assertEqual(len(lines.filtered(lambda line: line.answer_type == "scale")), 1)
         self.assertEqual(lines.filtered(lambda line: line.answer_type == "scale").value_scale, 9)
 
+    def test_browser_tour_answers_with_one_confirm(self):
+        self.customer.lang = "en_US"
+        request = self.make_request(survey=self.csat)
+        self.start_tour(f"/satisfaction/{request.access_token}/3", "satisfaction_one_click_answer")
+        request.invalidate_recordset()
+        self.assertRecordValues(
+            request,
+            [
+                {
+                    "state": "answered",
+                    "score": 2,
+                    "comment": "The parcel came late.",
+                    "is_unhappy": True,
+                }
+            ],
+        )
+
     def test_page_speaks_the_customer_language(self):
         self.customer.lang = "fr_FR"
         request = self.make_request(survey=self.nps)
