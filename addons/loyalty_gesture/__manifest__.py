@@ -37,6 +37,9 @@
         "demo/loyalty_gesture_demo.xml",
         "demo/loyalty_gesture_charter_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["loyalty_gesture/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": False,
 }
