@@ -280,13 +280,14 @@ class LoyaltyGestureCharter(models.Model):
             )
         if not rule:
             return
-        if rule.allowed_type_ids and gesture_type not in rule.allowed_type_ids:
+        allowed_types = rule.with_context(active_test=False).allowed_type_ids
+        if allowed_types and gesture_type not in allowed_types:
             blocked.append(
                 self.env._(
                     'Blocked: the charter does not allow "%(type)s" in this case '
                     "(allowed: %(types)s).",
                     type=gesture_type.display_name,
-                    types=", ".join(rule.allowed_type_ids.mapped("display_name")),
+                    types=", ".join(allowed_types.mapped("display_name")),
                 )
             )
         if rule.allowed_category and gesture_type.category != rule.allowed_category:

@@ -196,7 +196,9 @@ class LoyaltyGestureCharterRule(models.Model):
             return False
         if self.channel_ids and (not channel or channel not in self.channel_ids):
             return False
-        if self.portrait_ids and not self.portrait_ids & portraits:
+        # archived portraits stay conditions (matched by nobody), never vanish from them
+        required = self.with_context(active_test=False).portrait_ids
+        if required and not required & portraits:
             return False
         domain = safe_eval(self.partner_domain or "[]")
         return not domain or bool(partner.filtered_domain(domain))

@@ -90,6 +90,25 @@ class TestCharterConditions(charter_common.CharterCase):
         with self.assertRaises(ValidationError):
             self._rule(partner_domain="[('no_such_field', '=', 1)]")
 
+    def test_archived_portrait_or_type_never_widens_a_rule(self):
+        portrait = self.env["loyalty.gesture.portrait"].create(
+            {
+                "name": "Anyone",
+                "criterion_ids": [
+                    (0, 0, {"metric": "order_count", "operator": ">=", "value": "0"})
+                ],
+            }
+        )
+        rule = self._rule(
+            portrait_ids=[(6, 0, portrait.ids)],
+            allowed_type_ids=[(6, 0, self.type_repair.ids)],
+        )
+        self.assertEqual(self._evaluate(10, gesture_type=self.type_repair)["rule"], rule)
+        self.type_repair.action_archive()
+        self.assertFalse(self._evaluate(10)["allowed"], "the other types stay blocked")
+        portrait.action_archive()
+        self.assertFalse(self._evaluate(10)["rule"], "nobody matches an archived portrait")
+
     def test_first_matching_rule_applies_in_order(self):
         general = self._rule(name="General", sequence=20)
         high = self._rule(name="High priority", sequence=10, priority_min="2")
@@ -385,3 +404,45 @@ class TestCharterAccess(charter_common.CharterCase):
             self.env["loyalty.gesture.charter"].create(
                 {"name": "Second", "company_id": self.company.id}
             )
+
+
+@tagged("post_install", "-at_install")
+class TestDemoCharter(charter_common.CharterCase):
+    """The seed's charter, as shipped in the demo data."""
+
+    def setUp(self):
+        super().setUp()
+        self.charter.action_archive()
+        self.demo = self.env.ref("loyalty_gesture.charter_main")
+        self.demo.action_unarchive()
+        self.demo.company_id = self.company
+
+    def test_minor_issue_calls_for_an_attentive_gesture(self):
+        ticket = self._ticket(priority="0")
+        blocked = self._evaluate(10, ticket=ticket)
+        self.assertEqual(blocked["rule"], self.env.ref("loyalty_gesture.charter_rule_minor_issue"))
+        self.assertFalse(blocked["allowed"])
+        allowed = self._evaluate(0, gesture_type=self.type_attentive, ticket=ticket)
+        self.assertTrue(allowed["allowed"])
+
+    def test_major_complaint_from_a_gold_customer_may_be_compensated(self):
+        self._order(6000, days_ago=900)
+        self._order(6000, days_ago=30)
+        ticket = self._ticket(priority="2")
+        result = self._evaluate(120, ticket=ticket)
+        self.assertEqual(result["rule"], self.env.ref("loyalty_gesture.charter_rule_major_valued"))
+        self.assertTrue(result["allowed"])
+        self.assertFalse(result["needs_approval"], "up to 150 without a manager")
+        self.assertTrue(self._evaluate(200, ticket=ticket)["needs_approval"])
+        self.assertFalse(self._evaluate(301, ticket=ticket)["allowed"])
+
+    def test_new_customer_gets_a_welcome_offer_and_others_the_general_rule(self):
+        self.env.ref("loyalty_gesture.portrait_new_customer").company_id = self.company
+        self.env.ref("loyalty_gesture.portrait_new_customer").action_unarchive()
+        self.assertEqual(
+            self._evaluate(10)["rule"], self.env.ref("loyalty_gesture.charter_rule_general")
+        )
+        self._order(80, days_ago=10)
+        result = self._evaluate(120)
+        self.assertEqual(result["rule"], self.env.ref("loyalty_gesture.charter_rule_new_customer"))
+        self.assertFalse(result["allowed"], "a welcome offer stays under 100")
