@@ -1,6 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .loyalty_gesture_charter_rule import COUNTED_STATES, TIERS
@@ -19,6 +20,7 @@ class ResPartner(models.Model):
         TIERS,
         string="Customer tier",
         compute="_compute_care_profile",
+        search="_search_care_tier",
         help="From the customer's revenue over the last 12 months and the company's "
         "tier thresholds (Helpdesk settings).",
     )
@@ -52,6 +54,41 @@ class ResPartner(models.Model):
             partner.care_abuse_flag = row.get("gesture_abuse", False)
             partner.care_coupon_use_rate = row.get("coupon_use_rate") or 0.0
             partner.care_portrait_ids = portraits.get(key, self.env["loyalty.gesture.portrait"])
+
+    def _search_care_tier(self, operator, value):
+        """Customers of the given tiers, from one grouped query on the last 12 months.
+
+        Only customers above the Silver threshold are listed; Standard is their complement.
+        """
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(self.env._("Customer tiers can only be searched by value."))
+        tiers = {value} if isinstance(value, str) else set(value or ())
+        company = self.env.company
+        orders = self.env["sale.order"]
+        orders.flush_model(["partner_id", "state", "amount_untaxed", "date_order"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT partner.commercial_partner_id, SUM(so.amount_untaxed)
+                  FROM sale_order so
+                  JOIN res_partner partner ON partner.id = so.partner_id
+                 WHERE so.state = 'sale' AND so.date_order >= %(since)s
+              GROUP BY partner.commercial_partner_id
+                HAVING SUM(so.amount_untaxed) >= %(silver)s
+                """,
+                since=fields.Datetime.now() - relativedelta(years=1),
+                silver=company.care_tier_silver_revenue,
+            )
+        )
+        tier_of = {pid: self._care_tier_for(revenue, company) for pid, revenue in rows}
+        if "standard" in tiers:
+            others = [pid for pid, tier in tier_of.items() if tier not in tiers]
+            domain = [("commercial_partner_id", "not in", others)]
+        else:
+            chosen = [pid for pid, tier in tier_of.items() if tier in tiers]
+            domain = [("commercial_partner_id", "in", chosen)]
+        return ["!", *domain] if operator in ("!=", "not in") else domain
 
     # --- Customer metrics registry ---
 

@@ -46,6 +46,25 @@ class TestCareMetrics(charter_common.CharterCase):
         )
         self.assertNotIn('name="care_tier"', plain_arch, "care figures are for care users")
 
+    def test_customers_are_searched_by_tier(self):
+        silver = self.env["res.partner"].create({"name": "Silver Customer"})
+        gold = self.env["res.partner"].create({"name": "Gold Customer"})
+        self._order(1500, partner=silver)
+        self._order(6000, partner=gold)
+        contact = self.env["res.partner"].create({"name": "Gold's buyer", "parent_id": gold.id})
+        Partner = self.env["res.partner"].with_user(self.agent)
+        scope = [("id", "in", (self.customer | silver | gold | contact).ids)]
+        self.assertEqual(Partner.search([*scope, ("care_tier", "=", "gold")]), gold | contact)
+        self.assertEqual(
+            Partner.search([*scope, ("care_tier", "in", ["silver", "gold"])]),
+            silver | gold | contact,
+        )
+        self.assertEqual(Partner.search([*scope, ("care_tier", "=", "standard")]), self.customer)
+        self.assertEqual(
+            Partner.search([*scope, ("care_tier", "!=", "standard")]), silver | gold | contact
+        )
+        self.assertFalse(Partner.search([*scope, ("care_tier", "=", "vip")]))
+
     def test_tier_thresholds_must_increase(self):
         with self.assertRaises(ValidationError):
             self.company.write({"care_tier_silver_revenue": 9000})
