@@ -27,6 +27,7 @@ class ResPartner(models.Model):
     care_abuse_flag = fields.Boolean(
         string="Gesture abuse suspected",
         compute="_compute_care_profile",
+        search="_search_care_abuse_flag",
         help="This customer collected far more gestures over 12 months than their peers: "
         "their gestures need a manager's approval.",
     )
@@ -148,41 +149,8 @@ class ResPartner(models.Model):
         return "standard"
 
     def _care_metrics_gestures(self, metrics, partner_ids, company):
-        """Gesture count/value/last date over 12 months, and peers' medians, in one query."""
-        gestures = self.env["loyalty.gesture"]
-        gestures.flush_model(["partner_id", "state", "value", "company_id"])
+        """Gesture count/value/last date over 12 months, and the abuse guard, in one query."""
         now = fields.Datetime.now()
-        since = now - relativedelta(years=1)
-        excluded = list(self.env.context.get("care_exclude_gesture_ids") or [0])
-        rows = self.env.execute_query(
-            SQL(
-                """
-                WITH per_partner AS (
-                    SELECT partner_id, COUNT(*) AS n, COALESCE(SUM(value), 0) AS v,
-                           MAX(create_date) AS last_date
-                      FROM loyalty_gesture
-                     WHERE company_id = %(company)s
-                       AND state IN %(states)s
-                       AND create_date >= %(since)s
-                       AND id NOT IN %(excluded)s
-                  GROUP BY partner_id
-                ), peers AS (
-                    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS median_n,
-                           percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median_v
-                      FROM per_partner
-                )
-                SELECT p.partner_id, p.n, p.v, p.last_date, peers.median_n, peers.median_v
-                  FROM per_partner p CROSS JOIN peers
-                 WHERE p.partner_id IN %(partners)s
-                """,
-                company=company.id,
-                states=COUNTED_STATES,
-                since=since,
-                excluded=tuple(excluded),
-                partners=tuple(partner_ids),
-            )
-        )
-        factor = company.care_abuse_factor or 3.0
         for row in metrics.values():
             row.update(
                 gesture_count_12m=0,
@@ -191,18 +159,76 @@ class ResPartner(models.Model):
                 gesture_abuse=False,
                 gesture_median_count_12m=0.0,
             )
-        for partner_id, count, value, last_date, median_n, median_v in rows:
-            row = metrics[partner_id]
-            row.update(
+        for partner_id, count, value, last_date, median_n, median_v in self._care_gesture_rows(
+            company, partner_ids
+        ):
+            metrics[partner_id].update(
                 gesture_count_12m=count,
                 gesture_value_12m=float(value),
                 days_since_last_gesture=(now - last_date).days,
                 gesture_median_count_12m=float(median_n or 0.0),
-                gesture_abuse=bool(
-                    count >= company.care_abuse_min_count
-                    and (
-                        count > factor * (median_n or 0.0)
-                        or (median_v and float(value) > factor * median_v)
-                    )
-                ),
+                gesture_abuse=self._care_is_abuse(company, count, value, median_n, median_v),
             )
+
+    @api.model
+    def _care_is_abuse(self, company, count, value, median_count, median_value):
+        """Far above peers: more than the company's factor times the median customer."""
+        factor = company.care_abuse_factor or 3.0
+        return bool(
+            count >= company.care_abuse_min_count
+            and (
+                count > factor * float(median_count or 0.0)
+                or (median_value and float(value) > factor * float(median_value))
+            )
+        )
+
+    @api.model
+    def _care_gesture_rows(self, company, partner_ids=None):
+        """Per commercial partner with gestures over 12 months in ``company`` (all of them
+        when ``partner_ids`` is None): id, count, value, last date, peers' medians.
+        """
+        self.env["loyalty.gesture"].flush_model(
+            ["commercial_partner_id", "state", "value", "company_id"]
+        )
+        excluded = list(self.env.context.get("care_exclude_gesture_ids") or [0])
+        return self.env.execute_query(
+            SQL(
+                """
+                WITH per_partner AS (
+                    SELECT commercial_partner_id AS partner_id, COUNT(*) AS n,
+                           COALESCE(SUM(value), 0) AS v, MAX(create_date) AS last_date
+                      FROM loyalty_gesture
+                     WHERE company_id = %(company)s
+                       AND state IN %(states)s
+                       AND create_date >= %(since)s
+                       AND id NOT IN %(excluded)s
+                  GROUP BY commercial_partner_id
+                ), peers AS (
+                    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS median_n,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median_v
+                      FROM per_partner
+                )
+                SELECT p.partner_id, p.n, p.v, p.last_date, peers.median_n, peers.median_v
+                  FROM per_partner p CROSS JOIN peers
+                 WHERE %(all)s OR p.partner_id IN %(partners)s
+                """,
+                company=company.id,
+                states=COUNTED_STATES,
+                since=fields.Datetime.now() - relativedelta(years=1),
+                excluded=tuple(excluded),
+                all=partner_ids is None,
+                partners=tuple(partner_ids or [0]),
+            )
+        )
+
+    def _search_care_abuse_flag(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(self.env._("The abuse guard flag can only be searched as yes or no."))
+        company = self.env.company
+        flagged = [
+            row[0]
+            for row in self._care_gesture_rows(company)
+            if self._care_is_abuse(company, *row[1:3], *row[4:6])
+        ]
+        positive = (operator == "=") == bool(value)
+        return [("commercial_partner_id", "in" if positive else "not in", flagged)]

@@ -136,6 +136,22 @@ class TestAbuseGuard(charter_common.CharterCase):
         self.assertEqual(gesture.state, "to_approve", "even under the agent limit")
         self.assertFalse(self._evaluate(5, partner=self.peers[0])["needs_approval"])
 
+    def test_contacts_count_for_their_company_and_abusers_are_searchable(self):
+        for peer in self.peers:
+            self._history(peer, 1)
+        contact = self.env["res.partner"].create(
+            {"name": "Claire's colleague", "parent_id": self.customer.id}
+        )
+        self._history(contact, 7)
+        self.assertEqual(self.customer._care_metrics()[self.customer.id]["gesture_count_12m"], 7)
+        self.assertTrue(self.customer.care_abuse_flag)
+        Partner = self.env["res.partner"].with_user(self.manager)
+        scope = [("id", "in", (self.customer | contact | self.peers).ids)]
+        self.assertEqual(
+            Partner.search([*scope, ("care_abuse_flag", "=", True)]), self.customer | contact
+        )
+        self.assertEqual(Partner.search([*scope, ("care_abuse_flag", "=", False)]), self.peers)
+
     def test_small_numbers_are_never_flagged(self):
         for peer in self.peers:
             self._history(peer, 1)
