@@ -66,4 +66,6 @@ class TestConcurrentApproval(unittest.TestCase):
             gesture = env["loyalty.gesture"].browse(gesture_id)
             return gesture.state, gesture.approved_by_id.id
 
-        self.assertEqual(scratch.setup(registry, state), ("approved", winners[0]))
+        final_state, approver = scratch.setup(registry, state)
+        self.assertIn(final_state, ("approved", "done"), "approval fulfils the gesture once")
+        self.assertEqual(approver, winners[0])
