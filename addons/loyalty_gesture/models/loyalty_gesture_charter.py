@@ -2,7 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_amount
+from odoo.tools import SQL, format_amount
 
 from .loyalty_gesture_charter_rule import COUNTED_STATES
 
@@ -142,6 +142,9 @@ class LoyaltyGestureCharter(models.Model):
         if self.env.context.get("install_module"):
             return
         gestures = gestures.filtered(lambda g: g.state in ("draft", "to_approve", "approved"))
+        if not gestures:
+            return
+        self._serialize_customers(gestures.partner_id.commercial_partner_id)
         results = self._evaluate_gestures(gestures)
         for gesture in gestures:
             result = results[gesture.id]
@@ -157,6 +160,20 @@ class LoyaltyGestureCharter(models.Model):
                         + result["blocked_reasons"]
                     )
                 )
+
+    @api.model
+    def _serialize_customers(self, partners):
+        """Two transactions granting gestures to one customer must not both fit the cap.
+
+        Touching the customer's row makes the later transaction fail to serialize; Odoo
+        retries it on a fresh snapshot, where it sees the other gesture.
+        """
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner SET write_date = write_date WHERE id IN %s",
+                tuple(partners.ids),
+            )
+        )
 
     @api.model
     def _request_approval(self, gestures):
