@@ -395,9 +395,10 @@ class SatisfactionRequest(models.Model):
                     "res_model": record._name,
                     "res_id": record.id,
                     "scheduled_date": now + timedelta(days=delay),
-                    "user_id": vals.get("user_id") or False,
                 }
             )
+            if not vals.get("user_id"):
+                vals.pop("user_id", None)  # let the owner default to the salesperson
             vals_list.append(vals)
         return requests_sudo.create(vals_list)
 

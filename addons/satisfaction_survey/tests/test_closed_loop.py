@@ -100,3 +100,13 @@ class TestClosedLoop(common.SatisfactionCase):
         self.assertEqual(
             request.with_user(self.agent).action_grant_repair_gesture()["res_id"], gesture.id
         )
+
+    def test_unassigned_ticket_falls_back_to_the_salesperson(self):
+        self.customer.user_id = self.manager
+        ticket = self.make_ticket()
+        ticket.user_id = False
+        ticket.stage_id = self.stage_closed
+        request = self.env["satisfaction.request"].search(
+            [("res_model", "=", "helpdesk.ticket"), ("res_id", "=", ticket.id)]
+        )
+        self.assertEqual(request.user_id, self.manager)
