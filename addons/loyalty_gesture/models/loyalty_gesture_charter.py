@@ -263,7 +263,13 @@ class LoyaltyGestureCharter(models.Model):
         info = []
         rule = context["rule"]
         if rule:
-            info.append(self.env._('Charter rule "%(rule)s" applies.', rule=rule.name))
+            info.append(
+                self.env._(
+                    'Charter rule "%(rule)s" applies (%(conditions)s).',
+                    rule=rule.name,
+                    conditions=rule._describe_conditions(),
+                )
+            )
         else:
             info.append(self.env._("No charter rule applies: the agent limit decides."))
         self._evaluate_value(context, gesture_type, value, result)

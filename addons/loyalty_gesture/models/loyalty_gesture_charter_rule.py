@@ -80,6 +80,8 @@ class LoyaltyGestureCharterRule(models.Model):
         string="Customers", default="[]", help="Applies only to the customers in this filter."
     )
 
+    conditions_summary = fields.Char(string="When", compute="_compute_conditions_summary")
+
     # Effects
     allowed_category = fields.Selection(
         [
@@ -158,6 +160,95 @@ class LoyaltyGestureCharterRule(models.Model):
             raise ValidationError(
                 self.env._("A rule's lower priority or tier cannot be above its upper one.")
             )
+
+    @api.depends(
+        "priority_min",
+        "priority_max",
+        "tier_min",
+        "tier_max",
+        "seniority_min_months",
+        "seniority_max_months",
+        "reactivity_min",
+        "reactivity_max",
+        "category_ids",
+        "channel_ids",
+        "portrait_ids",
+        "partner_domain",
+    )
+    def _compute_conditions_summary(self):
+        for rule in self:
+            rule.conditions_summary = rule._describe_conditions()
+
+    def _describe_conditions(self):
+        """The rule's conditions in words, e.g. "ticket priority High or above, Gold
+        customers or above"; "every case" without conditions.
+        """
+        self.ensure_one()
+        label = {
+            name: dict(self._fields[name]._description_selection(self.env))
+            for name in ("priority_min", "tier_min")
+        }
+        parts = []
+        for low, high, labels, words in (
+            (
+                self.priority_min,
+                self.priority_max,
+                label["priority_min"],
+                (
+                    self.env._("ticket priority %(low)s to %(high)s"),
+                    self.env._("ticket priority %(low)s or above"),
+                    self.env._("ticket priority %(high)s or below"),
+                ),
+            ),
+            (
+                self.tier_min,
+                self.tier_max,
+                label["tier_min"],
+                (
+                    self.env._("%(low)s to %(high)s customers"),
+                    self.env._("%(low)s customers or above"),
+                    self.env._("%(high)s customers or below"),
+                ),
+            ),
+            (
+                self.seniority_min_months,
+                self.seniority_max_months,
+                None,
+                (
+                    self.env._("customers for %(low)s to %(high)s months"),
+                    self.env._("customers for %(low)s months or more"),
+                    self.env._("customers for %(high)s months or less"),
+                ),
+            ),
+        ):
+            values = {"low": labels[low] if low and labels else low}
+            values["high"] = labels[high] if high and labels else high
+            if low and high:
+                parts.append(words[0] % values)
+            elif low:
+                parts.append(words[1] % values)
+            elif high:
+                parts.append(words[2] % values)
+        if self.reactivity_min > 0 or self.reactivity_max < 100:
+            parts.append(
+                self.env._(
+                    "%(low)s to %(high)s%% of coupons used",
+                    low=round(self.reactivity_min),
+                    high=round(self.reactivity_max),
+                )
+            )
+        for records, word in (
+            (self.category_ids, self.env._("category %(names)s")),
+            (self.channel_ids, self.env._("channel %(names)s")),
+            (self.with_context(active_test=False).portrait_ids, self.env._("portrait %(names)s")),
+        ):
+            if records:
+                parts.append(
+                    word % {"names": self.env._(" or ").join(records.mapped("display_name"))}
+                )
+        if safe_eval(self.partner_domain or "[]"):
+            parts.append(self.env._("customers in the rule's filter"))
+        return ", ".join(parts) or self.env._("every case")
 
     # --- Matching ---
 

@@ -109,13 +109,29 @@ class TestCharterConditions(charter_common.CharterCase):
         portrait.action_archive()
         self.assertFalse(self._evaluate(10)["rule"], "nobody matches an archived portrait")
 
+    def test_conditions_in_words(self):
+        rule = self._rule(
+            priority_min="2",
+            tier_min="gold",
+            seniority_max_months=3,
+            reactivity_min=50,
+            channel_ids=[(6, 0, (self.channel_phone | self.channel_email).ids)],
+        )
+        self.assertEqual(
+            rule.conditions_summary,
+            "ticket priority High or above, Gold customers or above, customers for 3 months "
+            "or less, 50 to 100% of coupons used, channel Phone or Email",
+        )
+        self.assertEqual(self._rule(name="Default").conditions_summary, "every case")
+
     def test_first_matching_rule_applies_in_order(self):
         general = self._rule(name="General", sequence=20)
         high = self._rule(name="High priority", sequence=10, priority_min="2")
         ticket = self._ticket(priority="3")
         self.assertEqual(self._evaluate(10, ticket=ticket)["rule"], high)
         self.assertIn(
-            'Charter rule "High priority" applies.', self._evaluate(10, ticket=ticket)["reasons"]
+            'Charter rule "High priority" applies (ticket priority High or above).',
+            self._evaluate(10, ticket=ticket)["reasons"],
         )
         self.assertEqual(self._evaluate(10)["rule"], general)
         high.active = False

@@ -103,7 +103,7 @@ class TestRecommendation(charter_common.CharterCase):
         _gesture_type, score, reasons = ranked[0]
         self.assertEqual(score, 25)
         self.assertIn('Suits the portrait "Loyal customer".', reasons)
-        self.assertIn('Charter rule "Test rule" applies.', reasons)
+        self.assertIn('Charter rule "Test rule" applies (every case).', reasons)
         blocked = [r for r in self._recommend() if not r["allowed"]]
         self.assertEqual([r["type"] for r in blocked], [self.type_financial])
         self.assertIn("does not allow", blocked[0]["reasons"][1])
