@@ -1,5 +1,6 @@
 from . import (
     care_contact_log,
+    care_contact_log_points_expiry,
     helpdesk_ticket,
     loyalty_card,
     loyalty_gesture,
@@ -10,6 +11,8 @@ from . import (
     loyalty_gesture_portrait_criterion,
     loyalty_gesture_purpose,
     loyalty_gesture_type,
+    loyalty_points_lot,
+    loyalty_program,
     mail_activity,
     res_company,
     res_config_settings,

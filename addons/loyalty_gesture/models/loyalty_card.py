@@ -1,4 +1,6 @@
-from odoo import api, models
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -7,11 +9,43 @@ class LoyaltyCard(models.Model):
     """The customer's points account: every movement is a ``loyalty.history`` line.
 
     Credits and debits go through :meth:`_care_credit_points` and
-    :meth:`_care_debit_points` only, so that per-earning lots (expiry, oldest first)
-    can later be added by overriding these two methods without touching callers.
+    :meth:`_care_debit_points` only. Cards of loyalty programs keep their points per
+    earning (``loyalty.points.lot``): each lot expires on its own date and spending
+    takes the lots that expire first (the oldest ones), under the card's row lock.
     """
 
     _inherit = "loyalty.card"
+
+    care_lot_ids = fields.One2many("loyalty.points.lot", "card_id", string="Points lots")
+    care_next_expiry_date = fields.Date(
+        string="Next points expiry", compute="_compute_care_next_expiry"
+    )
+    care_next_expiry_points = fields.Float(
+        string="Points expiring next", compute="_compute_care_next_expiry"
+    )
+
+    def _compute_care_next_expiry(self):
+        groups = (
+            self.env["loyalty.points.lot"]
+            .sudo()
+            ._read_group(  # sudo: portal reads too
+                [
+                    ("card_id", "in", self.ids),
+                    ("state", "=", "open"),
+                    ("expiry_date", "!=", False),
+                ],
+                ["card_id", "expiry_date:day"],
+                ["points_left:sum"],
+                order="expiry_date:day desc",
+            )
+        )
+        next_expiry = {card.id: (day, points) for card, day, points in groups}
+        for card in self:
+            day, points = next_expiry.get(card.id, (False, 0.0))
+            card.care_next_expiry_date = day
+            card.care_next_expiry_points = points
+
+    # --- Ledger ---
 
     def _care_lock(self):
         """Lock the card row and reload its balance from the database."""
@@ -36,13 +70,15 @@ class LoyaltyCard(models.Model):
         card = self.sudo()  # sudo: the ledger is moved by gestures, not by hand
         card._care_lock()
         card.with_context(loyalty_no_mail=True).points = card.points + points
-        return (
+        history = (
             self.env["loyalty.history"]
             .sudo()
             .create(
                 dict(card._care_history_values(description, origin), card_id=card.id, issued=points)
             )
         )
+        card._care_lots_add(points, history)
+        return history
 
     def _care_debit_points(self, points, description, origin=None):
         """Take ``points`` from the card, never below zero; return the history line."""
@@ -60,6 +96,7 @@ class LoyaltyCard(models.Model):
                 )
             )
         card.with_context(loyalty_no_mail=True).points = card.points - points
+        card._care_lots_consume(points)
         return (
             self.env["loyalty.history"]
             .sudo()
@@ -67,3 +104,82 @@ class LoyaltyCard(models.Model):
                 dict(card._care_history_values(description, origin), card_id=card.id, used=points)
             )
         )
+
+    # --- Points lots (call under the card lock) ---
+
+    def _care_lots_add(self, points, history):
+        """Record an earning of ``points`` as a lot expiring after the program's validity."""
+        self.ensure_one()
+        program = self.program_id
+        if points <= 0 or not program._care_tracks_lots():
+            return self.env["loyalty.points.lot"]
+        today = fields.Date.context_today(self)
+        months = program.care_points_validity_months
+        expiry = today + relativedelta(months=months, days=-1) if months else False
+        return (
+            self.env["loyalty.points.lot"]
+            .sudo()
+            .create(
+                {
+                    "card_id": self.id,
+                    "date": today,
+                    "expiry_date": expiry,
+                    "points": points,
+                    "points_left": points,
+                    "history_id": history.id,
+                }
+            )
+        )
+
+    def _care_lots_consume(self, points):
+        """Take ``points`` from the open lots, first to expire first, then the oldest.
+
+        Points held outside any lot (earned before lots existed) are taken last.
+        """
+        self.ensure_one()
+        if points <= 0:
+            return
+        lots = (
+            self.env["loyalty.points.lot"]
+            .sudo()
+            .search(
+                [("card_id", "=", self.id), ("state", "=", "open")],
+                order="expiry_date asc nulls last, date, id",
+            )
+        )
+        for lot in lots:
+            if points <= 0:
+                break
+            taken = min(points, lot.points_left)
+            left = lot.points_left - taken
+            lot.write({"points_left": left, "state": "open" if left > 0 else "spent"})
+            points -= taken
+
+    # --- Personal coupons ---
+
+    def _care_personal_refusal(self, order):
+        """Why this personal coupon cannot be used on ``order``, or False."""
+        self.ensure_one()
+        card = self.sudo()  # sudo: salespeople check coupons they cannot read
+        if not card.program_id.care_personal_coupons:
+            return False
+        customer = order.partner_id.commercial_partner_id
+        if card.partner_id and card.partner_id.commercial_partner_id != customer:
+            return self.env._(
+                "This coupon is personal: it can only be used by the customer it was issued to."
+            )
+        used_elsewhere = (
+            self.env["sale.order.line"]
+            .sudo()
+            .search_count(
+                [
+                    ("coupon_id", "=", card.id),
+                    ("order_id", "!=", order.id),
+                    ("order_id.state", "=", "sale"),
+                ],
+                limit=1,
+            )
+        )
+        if used_elsewhere:
+            return self.env._("This personal coupon was already used on another order.")
+        return False

@@ -152,6 +152,7 @@ class ResCompany(models.Model):
                     "rule_ids": [Command.clear()],
                     "reward_ids": [Command.clear(), Command.create(reward)],
                     "communication_plan_ids": [Command.clear()],
+                    "care_personal_coupons": True,
                 }
             )
         )

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import ValidationError
 
 
 class SaleOrder(models.Model):
@@ -33,3 +34,56 @@ class SaleOrder(models.Model):
             "default_partner_id": self.partner_id.id,
         }
         return action
+
+    # --- Personal gesture coupons (extension of sale_loyalty) ---
+
+    def _care_personal_coupons_refusal(self, coupons):
+        """The first refusal of a personal coupon among ``coupons`` on this order, or False."""
+        self.ensure_one()
+        for coupon in coupons:
+            refusal = coupon._care_personal_refusal(self)
+            if refusal:
+                return refusal
+        return False
+
+    def _try_apply_code(self, code):
+        # the code may be a personal coupon: refuse it before sale_loyalty applies it
+        coupon = self.env["loyalty.card"].search([("code", "=", code)], limit=1)
+        refusal = coupon and self._care_personal_coupons_refusal(coupon)
+        if refusal:
+            return {"error": refusal}
+        return super()._try_apply_code(code)
+
+    def _apply_program_reward(self, reward, coupon, **kwargs):
+        refusal = self._care_personal_coupons_refusal(coupon)
+        if refusal:
+            return {"error": refusal}
+        return super()._apply_program_reward(reward, coupon, **kwargs)
+
+    def action_confirm(self):
+        # the customer may have changed, or the coupon been used meanwhile
+        for order in self:
+            coupons = order.applied_coupon_ids | order.order_line.coupon_id
+            refusal = order._care_personal_coupons_refusal(coupons)
+            if refusal:
+                raise ValidationError(refusal)
+        return super().action_confirm()
+
+    # --- Points lots from standard earnings ---
+
+    def _add_loyalty_history_lines(self):
+        History = self.env["loyalty.history"].sudo()  # sudo: points move on confirmation
+        domain = [
+            ("order_model", "=", self._name),
+            ("order_id", "=", self.id),
+            ("card_id.program_id.program_type", "=", "loyalty"),
+        ]
+        before = History.search(domain)
+        res = super()._add_loyalty_history_lines()
+        for history in History.search(domain) - before:
+            card = history.card_id
+            card._care_lock()
+            # the points earned by the order may pay part of its own reward
+            card._care_lots_add(history.issued, history)
+            card._care_lots_consume(history.used)
+        return res

@@ -9,5 +9,7 @@ from . import (
     test_grant_wizard,
     test_grant_wizard_tour,
     test_metrics,
+    test_personal_coupon,
+    test_points_expiry,
     test_portrait,
 )

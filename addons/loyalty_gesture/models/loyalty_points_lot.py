@@ -1,0 +1,185 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.osv import expression
+from odoo.tools import SQL
+
+
+class LoyaltyPointsLot(models.Model):
+    """One earning of points on a loyalty card, with its own expiry date.
+
+    Lots are created when points are earned (gesture credits, confirmed orders) and
+    consumed first-to-expire first when points are spent, under the card's row lock.
+    The card's ``points`` stays the balance; lots only say when which points expire.
+    """
+
+    _name = "loyalty.points.lot"
+    _description = "Loyalty points lot"
+    _order = "date desc, id desc"
+    _rec_name = "card_id"
+
+    card_id = fields.Many2one("loyalty.card", required=True, ondelete="cascade", index=True)
+    program_id = fields.Many2one(related="card_id.program_id", store=True)
+    partner_id = fields.Many2one(related="card_id.partner_id", store=True, index=True)
+    company_id = fields.Many2one(related="card_id.company_id", store=True)
+    date = fields.Date(string="Earned on", required=True, default=fields.Date.context_today)
+    expiry_date = fields.Date(
+        string="Expires after", index=True, help="Last day on which these points can be spent."
+    )
+    points = fields.Float(string="Points earned", required=True, readonly=True)
+    points_left = fields.Float(string="Points left", required=True, readonly=True)
+    points_expired = fields.Float(string="Points expired", readonly=True)
+    state = fields.Selection(
+        [("open", "Open"), ("spent", "Spent"), ("expired", "Expired")],
+        required=True,
+        default="open",
+        readonly=True,
+        index=True,
+    )
+    history_id = fields.Many2one(
+        "loyalty.history",
+        string="Earned by",
+        ondelete="cascade",
+        readonly=True,
+        help="History line of the earning; the lot disappears if the earning is cancelled.",
+    )
+    expiry_history_id = fields.Many2one(
+        "loyalty.history", string="Expired by", ondelete="set null", readonly=True
+    )
+    reminder_sent = fields.Boolean(
+        string="Reminder sent",
+        readonly=True,
+        help="The customer was reminded (or the reminder was refused by the contact policy).",
+    )
+
+    _sql_constraints = [
+        (
+            "points_consistent",
+            "CHECK(points > 0 AND points_left >= 0 AND points_left <= points "
+            "AND points_expired >= 0)",
+            "A lot earns a positive number of points and never has more left than earned.",
+        ),
+    ]
+
+    # --- Business ---
+
+    @api.model
+    def _care_expiry_domain(self, today=None):
+        today = today or fields.Date.context_today(self)
+        return [("state", "=", "open"), ("expiry_date", "!=", False), ("expiry_date", "<", today)]
+
+    @api.model
+    def _care_lock_cards(self, cards):
+        """Lock the cards' rows (in id order, against deadlocks) and reload their balance."""
+        cards.flush_recordset(["points"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM loyalty_card WHERE id IN %s ORDER BY id FOR UPDATE",
+                tuple(cards.ids),
+            )
+        )
+        cards.invalidate_recordset(["points"])
+
+    @api.model
+    def _cron_expire_points(self, batch_size=500):
+        """Expire the lots whose expiry date has passed, for one batch of cards.
+
+        Safe to rerun: expired lots leave the ``open`` state, so a second run finds
+        nothing. The balance is never taken below zero.
+        """
+        domain = self._care_expiry_domain()
+        groups = self.sudo()._read_group(domain, ["card_id"], limit=batch_size, order="card_id")
+        cards = self.env["loyalty.card"].sudo().browse([card.id for [card] in groups])
+        if cards:
+            self._care_expire_cards(cards, domain)
+        remaining = len(self.sudo()._read_group(domain, ["card_id"])) if cards else 0
+        self.env["ir.cron"]._notify_progress(done=len(cards), remaining=remaining)
+        return cards
+
+    @api.model
+    def _care_expire_cards(self, cards, domain):
+        self._care_lock_cards(cards)
+        # read again under the lock: a concurrent run may have expired them already
+        lots = self.sudo().search(expression.AND([domain, [("card_id", "in", cards.ids)]]))
+        left_by_card = {}
+        for lot in lots:
+            left_by_card[lot.card_id] = left_by_card.get(lot.card_id, 0.0) + lot.points_left
+        history_values = []
+        expiring_cards = []
+        for card, left in left_by_card.items():
+            expired = max(0.0, min(left, card.points))
+            card.with_context(loyalty_no_mail=True).points = card.points - expired
+            expiring_cards.append(card)
+            history_values.append(
+                {
+                    "card_id": card.id,
+                    "description": self.env._("Points expired"),
+                    "used": expired,
+                    "issued": 0.0,
+                }
+            )
+        histories = self.env["loyalty.history"].sudo().create(history_values)
+        history_by_card = dict(zip(expiring_cards, histories, strict=True))
+        for lot in lots:
+            lot.write(
+                {
+                    "points_expired": lot.points_left,
+                    "points_left": 0.0,
+                    "state": "expired",
+                    "expiry_history_id": history_by_card[lot.card_id].id,
+                }
+            )
+        lots.flush_recordset()
+        return histories
+
+    @api.model
+    def _care_reminder_domain(self, today=None):
+        today = today or fields.Date.context_today(self)
+        programs = (
+            self.env["loyalty.program"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("care_expiry_reminder_days", ">", 0)])
+        )
+        by_program = [
+            [
+                ("program_id", "=", program.id),
+                ("expiry_date", "<=", today + timedelta(days=program.care_expiry_reminder_days)),
+            ]
+            for program in programs
+        ]
+        return expression.AND(
+            [
+                [
+                    ("state", "=", "open"),
+                    ("reminder_sent", "=", False),
+                    ("expiry_date", ">=", today),
+                    ("card_id.partner_id", "!=", False),
+                ],
+                expression.OR(by_program or [expression.FALSE_DOMAIN]),
+            ]
+        )
+
+    @api.model
+    def _cron_remind_points_expiry(self, batch_size=200):
+        """Email each customer whose points expire soon, once per lot, within the contact policy."""
+        domain = self._care_reminder_domain()
+        groups = self.sudo()._read_group(domain, ["card_id"], limit=batch_size, order="card_id")
+        cards = self.env["loyalty.card"].sudo().browse([card.id for [card] in groups])
+        lots = self.sudo().search(expression.AND([domain, [("card_id", "in", cards.ids)]]))
+        template = self.env.ref(
+            "loyalty_gesture.mail_template_points_expiry", raise_if_not_found=False
+        )
+        logs = self.env["care.contact.log"]
+        for card in cards:
+            company = card.company_id or self.env.company
+            if template and logs._log_contact(
+                card.partner_id, "points_expiry", record=card, company=company
+            ):
+                template.with_company(company).send_mail(
+                    card.id, email_layout_xmlid="mail.mail_notification_light"
+                )
+        lots.write({"reminder_sent": True})
+        remaining = len(self.sudo()._read_group(domain, ["card_id"])) if cards else 0
+        self.env["ir.cron"]._notify_progress(done=len(cards), remaining=remaining)
+        return cards
