@@ -1,6 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields, models
+from odoo.tools import SQL
 
 
 class ResPartner(models.Model):
@@ -58,11 +59,20 @@ class ResPartner(models.Model):
 
         Set-based: a fixed number of grouped queries whatever the number of partners.
         """
-        partners = self.commercial_partner_id
+        self.flush_model(["commercial_partner_id"])
+        partners = self.browse(
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT commercial_partner_id FROM res_partner WHERE id = ANY(%s)",
+                    self.ids,
+                )
+            )
+        )
         today = fields.Date.context_today(self)
         year_ago = today - relativedelta(years=1)
         metrics = {
-            p.id: {
+            partner_id: {
                 "revenue": 0.0,
                 "revenue_12m": 0.0,
                 "order_count": 0,
@@ -73,44 +83,41 @@ class ResPartner(models.Model):
                 "points_balance": 0.0,
                 "coupon_use_rate": 0.0,
             }
-            for p in partners
+            for partner_id in partners.ids
         }
         if not partners:
             return metrics
-        order_domain = [
-            ("partner_id.commercial_partner_id", "in", partners.ids),
-            ("state", "=", "sale"),
-        ]
-        groups = (
-            self.env["sale.order"]
-            .sudo()
-            ._read_group(  # sudo: figures, not records
-                order_domain,
-                ["partner_id"],
-                ["amount_untaxed:sum", "__count", "date_order:min", "date_order:max"],
+        # One aggregate grouped by commercial partner, in the database: the query count
+        # must not grow with the number of customers (see tests/benchmarks).
+        orders = self.env["sale.order"]
+        orders.flush_model(["partner_id", "state", "amount_untaxed", "date_order"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.commercial_partner_id,
+                       SUM(so.amount_untaxed),
+                       COALESCE(SUM(so.amount_untaxed) FILTER (WHERE so.date_order >= %(since)s), 0),
+                       COUNT(*),
+                       MIN(so.date_order),
+                       MAX(so.date_order)
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.state = 'sale' AND p.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY p.commercial_partner_id
+                """,
+                since=year_ago,
+                partners=partners.ids,
             )
         )
-        recent = dict(
-            self.env["sale.order"]
-            .sudo()
-            ._read_group(  # sudo: figures, not records
-                order_domain + [("date_order", ">=", year_ago)],
-                ["partner_id"],
-                ["amount_untaxed:sum"],
-            )
-        )
-        for partner, amount, count, first, last in groups:
-            row = metrics[partner.commercial_partner_id.id]
-            row["revenue"] += amount
-            row["revenue_12m"] += recent.get(partner, 0.0)
-            row["order_count"] += count
+        for partner_id, amount, amount_12m, count, first, last in rows:
             first_months = relativedelta(today, first.date())
-            row["seniority_months"] = max(
-                row["seniority_months"], first_months.years * 12 + first_months.months
+            metrics[partner_id].update(
+                revenue=amount,
+                revenue_12m=amount_12m,
+                order_count=count,
+                seniority_months=first_months.years * 12 + first_months.months,
+                days_since_last_order=(today - last.date()).days,
             )
-            days = (today - last.date()).days
-            if row["days_since_last_order"] is None or days < row["days_since_last_order"]:
-                row["days_since_last_order"] = days
         gestures = (
             self.env["loyalty.gesture"]
             .sudo()
