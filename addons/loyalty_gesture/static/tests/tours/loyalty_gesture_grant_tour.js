@@ -26,7 +26,7 @@ registry.category("web_tour.tours").add("loyalty_gesture_grant_tour", {
         },
         {
             content: "Open the phone script",
-            trigger: ".modal .o_notebook .nav-link:contains('Phone script')",
+            trigger: ".modal .o_notebook .nav-link[name='phone_script']",
             run: "click",
         },
         {
@@ -44,7 +44,7 @@ registry.category("web_tour.tours").add("loyalty_gesture_grant_tour", {
         },
         {
             content: "What fulfilment created",
-            trigger: ".o_form_view .o_notebook .nav-link:contains('Fulfilment')",
+            trigger: ".o_form_view .o_notebook .nav-link[name='fulfilment']",
             run: "click",
         },
         {
