@@ -1,5 +1,8 @@
 from . import (
     care_contact_log,
+    care_gesture_effect_report,
+    care_kpi_report,
+    care_kpi_target,
     res_company,
     res_config_settings,
     res_partner,

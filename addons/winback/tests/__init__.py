@@ -1,1 +1,1 @@
-from . import test_campaign, test_churn_model, test_customer_score
+from . import test_campaign, test_churn_model, test_customer_score, test_kpi, test_kpi_target
