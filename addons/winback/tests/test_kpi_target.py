@@ -165,6 +165,11 @@ class TestKpiTarget(common.WinbackCase):
         )
         with self.assertRaises(AccessError):
             target.with_user(self.agent).write({"target": 10})
+        with self.assertRaises(AccessError):  # a company the manager is not in
+            self.targets.with_user(self.manager).create(
+                {"company_id": self.company_b.id, "kpi": "csat", "target": 95}
+            )
+        self.assertFalse(self.targets.with_user(self.manager_b).search([("kpi", "=", "csat")]))
         with self.assertRaises(AccessError):
             self.report.with_user(self.manager).search([], limit=1).write({"actual": 100})
 
