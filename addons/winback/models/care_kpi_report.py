@@ -272,6 +272,15 @@ class CareKpiReport(models.Model):
             put(company_id, month, "gesture_cost", cost, count, cost if count else None)
             put(company_id, month, "gesture_roi", revenue - cost, cost, rate(revenue - cost, cost))
             put(company_id, month, "redemption_rate", redeemed, coupons, rate(redeemed, coupons))
+        for row in self._query_gesture_baseline(args):
+            company_id, month, recipients, back, others, others_back = row
+            back_rate, others_rate = rate(back, recipients), rate(others_back, others)
+            lift = (
+                back_rate - others_rate
+                if back_rate is not None and others_rate is not None
+                else None
+            )
+            put(company_id, month, "gesture_lift", back_rate or 0, others_rate or 0, lift)
         for row in self._query_campaigns(args):
             company_id, month, members, won, holdout, holdout_won, revenue, cost = row
             member_rate, holdout_rate = rate(won, members), rate(holdout_won, holdout)
@@ -418,6 +427,72 @@ class CareKpiReport(models.Model):
                 """,
                 days=f"{GESTURE_DAYS} days",
                 **{k: args[k] for k in ("companies", "start", "end")},
+            )
+        )
+
+    def _query_gesture_baseline(self, args):
+        """Per company and month: recipients of a gesture fulfilled in the month and those
+        who ordered within 90 days after their first one; comparable customers (a
+        confirmed order in the 12 months before the month, no gesture in it) and those who
+        ordered within 90 days after the month's first day."""
+        for model in ("loyalty.gesture", "sale.order", "res.partner"):
+            self.env[model].flush_model()
+        return self.env.execute_query(
+            SQL(
+                """
+                WITH months AS (
+                    SELECT m::date AS m, m::timestamp AS m_start,
+                           (m + INTERVAL '1 month')::timestamp AS m_end
+                      FROM unnest(%(months)s::date[]) AS m
+                ), orders AS (
+                    SELECT so.company_id, p.commercial_partner_id AS customer, so.date_order
+                      FROM sale_order so
+                      JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.state = 'sale' AND so.company_id IN %(companies)s
+                       AND so.date_order >= (%(start)s::timestamp - %(window)s::interval)
+                       AND so.date_order < (%(end)s::timestamp + %(days)s::interval)
+                ), recipients AS (
+                    SELECT months.m, g.company_id, g.commercial_partner_id AS customer,
+                           MIN(g.done_date) AS since
+                      FROM months
+                      JOIN loyalty_gesture g ON g.done_date >= months.m_start
+                                            AND g.done_date < months.m_end
+                     WHERE g.state IN ('done', 'followed_up')
+                       AND g.company_id IN %(companies)s
+                     GROUP BY months.m, g.company_id, g.commercial_partner_id
+                ), others AS (
+                    SELECT DISTINCT months.m, o.company_id, o.customer,
+                           months.m_start AS since
+                      FROM months
+                      JOIN orders o ON o.date_order >= months.m_start - %(window)s::interval
+                                   AND o.date_order < months.m_start
+                     WHERE NOT EXISTS (
+                           SELECT 1 FROM recipients r
+                            WHERE r.m = months.m AND r.company_id = o.company_id
+                              AND r.customer = o.customer)
+                ), people AS (
+                    SELECT m, company_id, customer, since, TRUE AS recipient FROM recipients
+                    UNION ALL
+                    SELECT m, company_id, customer, since, FALSE FROM others
+                )
+                SELECT pe.company_id, pe.m,
+                       COUNT(*) FILTER (WHERE pe.recipient),
+                       COUNT(*) FILTER (WHERE pe.recipient AND back.ok),
+                       COUNT(*) FILTER (WHERE NOT pe.recipient),
+                       COUNT(*) FILTER (WHERE NOT pe.recipient AND back.ok)
+                  FROM people pe
+                  LEFT JOIN LATERAL (
+                        SELECT TRUE AS ok FROM orders o
+                         WHERE o.company_id = pe.company_id AND o.customer = pe.customer
+                           AND o.date_order >= pe.since
+                           AND o.date_order < pe.since + %(days)s::interval
+                         LIMIT 1
+                  ) back ON TRUE
+                 GROUP BY pe.company_id, pe.m
+                """,
+                window=f"{RETENTION_MONTHS} months",
+                days=f"{GESTURE_DAYS} days",
+                **args,
             )
         )
 

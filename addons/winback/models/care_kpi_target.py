@@ -12,6 +12,7 @@ KPIS = {
     "repurchase_rate": ("Repurchase rate", "percent", 0.0, 100.0, False),
     "gesture_cost": ("Gesture cost", "currency", 0.0, None, True),
     "gesture_roi": ("Gesture ROI", "percent", -100.0, None, False),
+    "gesture_lift": ("Gesture return lift", "points", -100.0, 100.0, False),
     "redemption_rate": ("Gesture coupon redemption rate", "percent", 0.0, 100.0, False),
     "winback_lift": ("Win-back lift", "points", -100.0, 100.0, False),
     "campaign_roi": ("Campaign ROI", "percent", -100.0, None, False),

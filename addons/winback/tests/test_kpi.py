@@ -168,7 +168,18 @@ class TestKpi(common.WinbackCase):
         self._order_on(anna, at(2025, 6, 10), 50)  # 97 days after her first gesture
         order = self._order_on(bert, at(2025, 4, 1), 60)
         order.order_line.coupon_id = redeemed.coupon_card_id
+        # comparable customers: ordered in the 12 months before March, no gesture in March
+        others = self._customers(4, "Comparable")
+        for partner in others:
+            self._order_on(partner, at(2024, 6, 1))
+        self._order_on(others[0], at(2025, 4, 15))  # back within 90 days of March 1st
+        self._order_on(others[1], at(2025, 6, 2))  # too late
         figures = self._figures()
+        # recipients back within 90 days: anna, bert of 3 (66.7 %) against 1 of 4 (25 %)
+        lift = figures["gesture_lift"]
+        self.assertAlmostEqual(lift.numerator, 200 / 3)
+        self.assertAlmostEqual(lift.denominator, 25.0)
+        self.assertAlmostEqual(lift.actual, 200 / 3 - 25)
         self.assertAlmostEqual(figures["gesture_cost"].actual, 100.0)
         self.assertEqual(figures["gesture_cost"].denominator, 4)
         # recipients' revenue within 90 days of their first gesture: 150 + 60
