@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .winback_customer_score import STATUSES
 
@@ -107,20 +108,20 @@ class ResPartner(models.Model):
             values.setdefault("care_status", None)
             values.setdefault("churn_risk", None)
         if metrics:
-            rows = (
-                self.env["winback.customer.score"]
-                .sudo()  # sudo: figures, not records
-                .search_read(
-                    [
-                        ("partner_id", "in", list(metrics)),
-                        ("company_id", "=", self.env.company.id),
-                    ],
-                    ["partner_id", "status", "churn_risk"],
-                    load=None,
+            scores = self.env["winback.customer.score"]
+            scores.flush_model(["partner_id", "company_id", "status", "churn_risk"])
+            # one query however many customers (search_read would fetch in batches)
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT partner_id, status, churn_risk
+                      FROM winback_customer_score
+                     WHERE partner_id = ANY(%s) AND company_id = %s
+                    """,
+                    list(metrics),
+                    self.env.company.id,
                 )
             )
-            for row in rows:
-                metrics[row["partner_id"]].update(
-                    {"care_status": row["status"], "churn_risk": row["churn_risk"]}
-                )
+            for partner_id, status, churn_risk in rows:
+                metrics[partner_id].update({"care_status": status, "churn_risk": churn_risk})
         return metrics
