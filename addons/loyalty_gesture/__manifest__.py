@@ -35,6 +35,7 @@
         "views/res_config_settings_views.xml",
         "views/loyalty_program_views.xml",
         "views/loyalty_points_lot_views.xml",
+        "views/loyalty_portal_templates.xml",
         "views/loyalty_gesture_menus.xml",
     ],
     "demo": [

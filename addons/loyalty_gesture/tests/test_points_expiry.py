@@ -2,8 +2,9 @@ from datetime import date
 
 from freezegun import freeze_time
 
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from . import common
 
@@ -209,3 +210,25 @@ class TestPointsExpiry(common.GestureCase):
         self.earn(card, 10, "2025-01-15")
         self.assertTrue(self.Lot.with_user(self.agent).search([("card_id", "=", card.id)]))
         self.assertFalse(self.Lot.with_user(self.manager_b).search([("card_id", "=", card.id)]))
+
+
+@tagged("post_install", "-at_install")
+class TestPointsExpiryPortal(HttpCase, common.GestureCase):
+    def test_portal_shows_the_next_expiry(self):
+        self.points_program.write({"care_points_validity_months": 12, "portal_visible": True})
+        portal = mail_new_test_user(
+            self.env, login="care_portal_points", groups="base.group_portal"
+        )
+        card = self.company._care_points_card(portal.partner_id)
+        card._care_credit_points(42, "Earned")
+        expiry = self.env["loyalty.points.lot"].search([("card_id", "=", card.id)]).expiry_date
+        self.authenticate("care_portal_points", "care_portal_points")
+        page = self.url_open("/my/home").text
+        self.assertIn("o_care_next_expiry", page)
+        self.assertIn("42", page)
+        self.assertIn(str(expiry.year), page)
+        # another customer's page shows nothing of it
+        other = mail_new_test_user(self.env, login="care_portal_other", groups="base.group_portal")
+        self.assertTrue(other)
+        self.authenticate("care_portal_other", "care_portal_other")
+        self.assertNotIn("o_care_next_expiry", self.url_open("/my/home").text)
