@@ -132,9 +132,7 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     def _compute_value(self):
         for wizard in self:
             wizard.value = wizard.type_id.default_value
-            if (
-                wizard.partner_id and wizard.type_id and "loyalty.gesture.portrait" in self.env
-            ):  # capped by the charter
+            if wizard.partner_id and wizard.type_id:  # capped by the charter
                 recommendation = self.env["loyalty.gesture.portrait"]._recommend(
                     wizard.partner_id,
                     ticket=wizard.ticket_id,
@@ -146,12 +144,10 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     @api.depends("company_id", "partner_id")
     def _compute_recommendation_html(self):
         for wizard in self:
-            wizard.recommendation_html = (
-                wizard.partner_id
-                and "loyalty.gesture.portrait" in self.env
-                and self.env["loyalty.gesture.portrait"]._recommendation_html(
-                    wizard.partner_id, ticket=wizard.ticket_id, company=wizard.company_id
-                )
+            wizard.recommendation_html = wizard.partner_id and self.env[
+                "loyalty.gesture.portrait"
+            ]._recommendation_html(
+                wizard.partner_id, ticket=wizard.ticket_id, company=wizard.company_id
             )
 
     @api.depends("partner_id", "company_id")
@@ -214,9 +210,7 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
         """
         self.ensure_one()
         company = self.company_id or self.env.company
-        if (
-            self.partner_id and "loyalty.gesture.portrait" in self.env
-        ):  # the charter's allowed types, best first (portraits, severity)
+        if self.partner_id:  # the charter's allowed types, best first (portraits, severity)
             ranked = self.env["loyalty.gesture.portrait"]._rank_gesture_types(
                 self.partner_id, ticket=self.ticket_id, company=company
             )
