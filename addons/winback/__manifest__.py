@@ -32,6 +32,9 @@
         "views/care_dashboard_menus.xml",
     ],
     "demo": ["demo/winback_demo.xml", "demo/care_kpi_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["winback/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": False,
 }

@@ -1,1 +1,8 @@
-from . import test_campaign, test_churn_model, test_customer_score, test_kpi, test_kpi_target
+from . import (
+    test_campaign,
+    test_campaign_tour,
+    test_churn_model,
+    test_customer_score,
+    test_kpi,
+    test_kpi_target,
+)

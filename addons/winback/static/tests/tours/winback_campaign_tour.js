@@ -1,0 +1,69 @@
+/** @odoo-module **/
+
+import {registry} from "@web/core/registry";
+
+// A care manager creates a win-back campaign on dormant and lost customers with a
+// holdout and an offer, starts it and reads its members and results on the form.
+registry.category("web_tour.tours").add("winback_campaign_tour", {
+    steps: () => [
+        {
+            content: "Create a campaign from the list",
+            trigger: ".o_list_view .o_list_button_add, .o_control_panel .o_list_button_add",
+            run: "click",
+        },
+        {
+            content: "Name it",
+            trigger: ".o_form_view .o_field_widget[name='name'] input",
+            run: "edit Tour win-back",
+        },
+        {
+            content: "Target dormant customers",
+            trigger: ".o_form_view .o_field_widget[name='segment_dormant'] input:checked",
+        },
+        {
+            content: "and lost customers",
+            trigger: ".o_form_view .o_field_widget[name='segment_lost'] input:checked",
+        },
+        {
+            content: "Hold half of them out",
+            trigger: ".o_form_view .o_field_widget[name='holdout_percent'] input",
+            run: "edit 50",
+        },
+        {
+            content: "Offer a gesture",
+            trigger: ".o_form_view .o_field_widget[name='gesture_type_id'] input",
+            run: "edit Win-back test coupon",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-item:contains('Win-back test coupon')",
+            run: "click",
+        },
+        {
+            content: "Start",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_start']",
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "The campaign runs",
+            trigger: ".o_statusbar_status .o_arrow_button_current[data-value='running']",
+        },
+        {
+            content: "Its results are shown",
+            trigger: ".o_form_view .o_field_widget[name='holdout_count']",
+        },
+        {
+            content: "Open the members",
+            trigger: ".o_form_view button[name='action_view_members']",
+            run: "click",
+        },
+        {
+            content: "The members are listed",
+            trigger: ".o_list_view .o_data_row, .o_pivot_view, .o_graph_view",
+        },
+    ],
+});
