@@ -72,6 +72,16 @@ SAME_IN_FRENCH = {
     "Validation",
     "Notification",
     "Notifications",
+    "Communication",
+    "ID",
+    "Satisfaction",
+    "Dates",
+    "Dormant",
+    "CSAT (%)",
+    "CSAT (1-5)",
+    "NPS (0-10)",
+    "ROI (%)",
+    "portrait %(names)s",
 }
 
 

@@ -56,9 +56,14 @@ class ResPartner(models.Model):
         action["context"] = {}
         return action
 
-    def _satisfaction_last_answers(self):
-        """``{commercial partner id: {kind: (score, date, nps category)}}``, one query."""
-        partner_ids = self.commercial_partner_id.ids
+    def _satisfaction_last_answers(self, partner_ids=None):
+        """``{commercial partner id: {kind: (score, date, nps category)}}``, one query.
+
+        ``partner_ids``: commercial partners already known (reading them from ``self``
+        costs a query per thousand partners).
+        """
+        if partner_ids is None:
+            partner_ids = self.commercial_partner_id.ids
         if not partner_ids:
             return {}
         requests = self.env["satisfaction.request"]
@@ -95,7 +100,7 @@ class ResPartner(models.Model):
 
     def _care_metrics(self):
         metrics = super()._care_metrics()
-        last = self._satisfaction_last_answers()
+        last = self._satisfaction_last_answers(list(metrics))
         for partner_id, row in metrics.items():
             answers = last.get(partner_id, {})
             nps = answers.get("nps")
