@@ -17,7 +17,7 @@ trap 'pg_stop; rm -rf "$WORK"' EXIT
 pg_start "$WORK/pg"
 CONF="$WORK/odoo.conf"
 odoo_conf "$CONF" "$WORK/data"
-export CARE_PG_VERSION=$(pg_ctl --version | awk '{print $NF}')
+export CARE_PG_VERSION=$(pg_ctl --version | awk '{print $3}')
 log "installing the suite in bench_template"
 "$PY" -m odoo -c "$CONF" -d bench_template -i winback --without-demo=all --stop-after-init \
     >"$WORK/install.log" 2>&1 || { tail -40 "$WORK/install.log"; die "install failed"; }
