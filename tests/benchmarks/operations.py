@@ -45,53 +45,115 @@ class CustomerMetrics:
 
 
 class WinbackScoring:
-    """Full recompute of win-back status, RFM quintiles and churn risk for the company
-    (`winback.customer.score._compute_company_scores`) vs one SQL aggregate with `ntile(5)`
-    RFM written into a plain table (no churn model: the minimum for the same raw figures)."""
+    """Full (nightly) recompute of win-back status, RFM quintiles and churn risk for the
+    company over yesterday's scores (`winback.customer.score._compute_company_scores`:
+    figures in a temporary table, the
+    churn model's 4 parameters fitted in numpy on the distinct histories, one
+    INSERT … SELECT … ON CONFLICT into the indexed score table) vs bare SQL computing the
+    same figures — the same aggregate, the same model fit (`tools/churn.fit`, the only
+    shared code) and the same model formulas, statuses and `ntile(5)` RFM — written into a
+    plain table without indexes."""
 
     name = "win-back scoring"
     module = "winback"
 
     def prepare(self, env):
-        pass
+        # the nightly recompute: yesterday's scores are there
+        env["winback.customer.score"]._compute_company_scores(env.company)
 
     def odoo(self, env):
         env["winback.customer.score"]._compute_company_scores(env.company)
         return env["winback.customer.score"].search_count([("company_id", "=", env.company.id)])
 
     def baseline(self, env):
-        env.cr.execute(
+        import numpy as np
+
+        from odoo.addons.winback.tools import churn
+
+        cr, company = env.cr, env.company
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMP TABLE bench_input AS
+                WITH d AS (
+                    SELECT p.commercial_partner_id AS partner_id, so.date_order::date AS day,
+                           sum(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1.0))
+                             AS amount, count(*) AS orders
+                      FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.state = 'sale' AND so.company_id = %(company)s
+                       AND so.date_order::date <= current_date
+                  GROUP BY 1, 2
+                ), g AS (
+                    SELECT d.*, day - lag(day) OVER (PARTITION BY partner_id ORDER BY day) AS gap
+                      FROM d)
+                SELECT partner_id, sum(orders)::int AS orders, count(*)::int AS days,
+                       current_date - min(day) AS age, max(day) - min(day) AS span,
+                       current_date - max(day) AS recency, min(day) AS first_day,
+                       max(day) AS last_day, sum(amount) AS revenue,
+                       coalesce(sum(amount) FILTER (WHERE day > current_date - 365), 0) AS r12,
+                       coalesce(sum(amount) FILTER (WHERE day > current_date - 730
+                                                      AND day <= current_date - 365), 0) AS p12,
+                       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY gap), 0) AS median
+                  FROM g GROUP BY partner_id
+                """,
+                company=company.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                "SELECT days - 1, span, greatest(age, span), count(*) FROM bench_input "
+                "GROUP BY 1, 2, 3"
+            )
+        )
+        x, tx, t, w = (np.array(c, dtype=float) for c in zip(*cr.fetchall(), strict=True))
+        r, alpha, a, b = (float(v) for v in churn.fit(x.astype(int), tx, t, weights=w))
+        cr.execute(
             SQL(
                 """
                 CREATE TEMP TABLE bench_scores AS
-                WITH c AS (
-                    SELECT p.commercial_partner_id AS partner_id,
-                           count(*) AS frequency,
-                           sum(so.amount_untaxed) AS monetary,
-                           now()::date - max(so.date_order)::date AS recency,
-                           max(so.date_order) - min(so.date_order) AS span
-                      FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
-                     WHERE so.state = 'sale' AND so.company_id = %s
-                  GROUP BY p.commercial_partner_id)
-                SELECT c.*,
-                       ntile(5) OVER (ORDER BY recency DESC) AS r,
-                       ntile(5) OVER (ORDER BY frequency) AS f,
-                       ntile(5) OVER (ORDER BY monetary) AS m,
-                       CASE WHEN recency > 365 THEN 'lost' WHEN recency > 180 THEN 'dormant'
-                            ELSE 'active' END AS status
-                  FROM c
+                SELECT partner_id, orders, days, first_day, last_day, recency, revenue, median,
+                       CASE WHEN recency > %(lost)s THEN 'lost'
+                            WHEN recency > %(dormant)s THEN 'dormant'
+                            WHEN (days >= 2 AND median > 0 AND recency > %(factor)s * median)
+                              OR (p12 > 0 AND 100.0 * (r12 - p12) / p12 <= -%(drop)s)
+                            THEN 'at_risk' ELSE 'active' END AS status,
+                       round(100 * alive) AS p_alive,
+                       round(100 * (1 - alive * (1 - power((%(alpha)s + t)
+                             / (%(alpha)s + t + %(h)s), %(r)s + x)))) AS churn_risk,
+                       n.score AS last_nps,
+                       ntile(5) OVER (ORDER BY last_day, partner_id) AS r,
+                       ntile(5) OVER (ORDER BY days, orders, partner_id) AS f,
+                       ntile(5) OVER (ORDER BY revenue, partner_id) AS m
+                  FROM (SELECT i.*, days - 1 AS x, greatest(age, span)::float8 AS t,
+                               1 / (1 + exp(least(ln(%(a)s) - ln(%(b)s + days - 1)
+                                    + (%(r)s + days - 1) * (ln(%(alpha)s + greatest(age, span))
+                                    - ln(%(alpha)s + span)), 700))) AS alive
+                          FROM bench_input i) v
+             LEFT JOIN (SELECT DISTINCT ON (commercial_partner_id) commercial_partner_id, score
+                          FROM satisfaction_request
+                         WHERE state = 'answered' AND kind = 'nps' AND company_id = %(company)s
+                      ORDER BY commercial_partner_id, answered_date DESC, id DESC) n
+                    ON n.commercial_partner_id = v.partner_id
                 """,
-                env.company.id,
+                company=company.id,
+                lost=company.winback_lost_days,
+                dormant=company.winback_dormant_days,
+                factor=company.winback_at_risk_factor,
+                drop=company.winback_revenue_drop,
+                h=float(company.winback_horizon_days),
+                r=r,
+                alpha=alpha,
+                a=a,
+                b=b,
             )
         )
-        return env.cr.rowcount
+        return cr.rowcount
 
 
 class CampaignTargeting:
     """Targeting a win-back campaign over every at-risk, dormant and lost customer with a
     10 % holdout (`winback.campaign._target`, one INSERT … SELECT) vs the same split with a
-    hash into a plain table. Coupon issuance per member goes through the gesture pipeline
-    (ORM, one gesture each) and is not part of this operation."""
+    hash into a plain table (coupon issuance: next operation)."""
 
     name = "campaign targeting"
     module = "winback"
@@ -133,6 +195,312 @@ class CampaignTargeting:
             )
         )
         return env.cr.rowcount
+
+
+class CouponIssuance:
+    """Issuing the personal coupons of a campaign's first (up to) 100,000 targeted members
+    (`winback.campaign._grant_offers`: contact policy and log, budget, one gesture each
+    created, charter-checked, submitted, approved and fulfilled as a batch — one loyalty
+    coupon each — and a follow-up activity each; the D0 emails, rendered by the mail queue,
+    are not timed) vs bare SQL inserting the same rows: contact logs, gestures, coupons
+    with their codes, activities."""
+
+    name = "coupon issuance"
+    module = "winback"
+    members = 100_000
+    max_scale = 100_000  # the 100,000-member campaign of the target
+
+    def prepare(self, env):
+        env["winback.customer.score"]._compute_company_scores(env.company)
+        gesture_type = env["loyalty.gesture.type"].create(
+            {"name": "Bench win-back coupon", "default_value": 10, "max_value": 50}
+        )
+        self.campaign = env["winback.campaign"].create(
+            {
+                "name": "Bench coupons",
+                "segment_at_risk": True,
+                "segment_dormant": True,
+                "segment_lost": True,
+                "holdout_percent": 10,
+                "min_orders": 1,
+                "gesture_type_id": gesture_type.id,
+            }
+        )
+        self.campaign._target()
+        env.cr.execute(
+            SQL(
+                "SELECT id, partner_id FROM winback_campaign_member "
+                "WHERE campaign_id = %s AND state = 'targeted' "
+                "ORDER BY revenue_before DESC, id LIMIT %s",
+                self.campaign.id,
+                self.members,
+            )
+        )
+        rows = env.cr.fetchall()
+        self.member_ids = [r[0] for r in rows]
+        self.partner_ids = [r[1] for r in rows]
+
+    def odoo(self, env):
+        members = env["winback.campaign.member"].browse(self.member_ids)
+        accepted = self.campaign._grant_offers(members)
+        return len(accepted)
+
+    def baseline(self, env):
+        cr, company = env.cr, env.company
+        program = company._care_program("coupons")
+        type_id = self.campaign.gesture_type_id.id
+        cr.execute(
+            SQL(
+                """
+                CREATE TEMP TABLE bench_logs AS
+                SELECT m, p, 'winback'::varchar AS kind, 'sent'::varchar AS state, now() AS date
+                  FROM unnest(%s::int[], %s::int[]) AS t(m, p)
+                """,
+                self.member_ids,
+                self.partner_ids,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                WITH cards AS (
+                    INSERT INTO loyalty_card (program_id, company_id, partner_id, points, code,
+                                              expiration_date, create_date, write_date)
+                    SELECT %(program)s, %(company)s, p, 10,
+                           '044' || substr(md5(random()::text), 1, 17),
+                           current_date + 90, now(), now()
+                      FROM unnest(%(partners)s::int[]) p
+                 RETURNING id, partner_id
+                ), gestures AS (
+                    INSERT INTO loyalty_gesture (name, company_id, partner_id, type_id, state,
+                                                 value, coupon_card_id, done_date,
+                                                 create_date, write_date)
+                    SELECT 'GES/' || id, %(company)s, partner_id, %(type)s, 'done', 10, id,
+                           now(), now(), now()
+                      FROM cards
+                 RETURNING id
+                )
+                INSERT INTO mail_activity (res_model_id, res_model, res_id, user_id,
+                                           date_deadline, create_date, write_date)
+                SELECT %(model)s, 'loyalty.gesture', id, %(uid)s, current_date + 7, now(), now()
+                  FROM gestures
+                """,
+                program=program.id,
+                company=company.id,
+                partners=self.partner_ids,
+                type=type_id,
+                model=env["ir.model"]._get_id("loyalty.gesture"),
+                uid=env.uid,
+            )
+        )
+        return cr.rowcount
+
+    def check(self, env):
+        """Every accepted member has one done gesture with its own coupon."""
+        env.cr.execute(
+            SQL(
+                """
+                SELECT count(*), count(DISTINCT g.coupon_card_id),
+                       count(*) FILTER (WHERE g.state = 'done'),
+                       count(*) FILTER (WHERE c.partner_id = m.partner_id AND c.points = 10)
+                  FROM winback_campaign_member m
+                  JOIN loyalty_gesture g ON g.id = m.gesture_id
+                  JOIN loyalty_card c ON c.id = g.coupon_card_id
+                 WHERE m.campaign_id = %s
+                """,
+                self.campaign.id,
+            )
+        )
+        total, cards, done, right = env.cr.fetchone()
+        if not (total == cards == done == right):
+            return f"{total} gestures, {cards} coupons, {done} done, {right} right"
+        return None
+
+
+class DashboardLoad:
+    """Opening the care manager's KPI dashboard with stale figures: `care.kpi.report`
+    refresh of the last 12 months (`_refresh`: every KPI from orders, surveys, gestures and
+    campaigns, one upsert) then the reads of the dashboard views (this month's cards, the
+    12-month trend) vs bare SQL: the same monthly aggregates over the same source tables
+    (orders, survey requests, gestures) written into a plain table, without targets."""
+
+    name = "dashboard load"
+    module = "winback"
+
+    def prepare(self, env):
+        pass
+
+    def odoo(self, env):
+        kpi = env["care.kpi.report"]
+        months = kpi._last_months(12)
+        kpi._refresh(env.company, months)
+        cards = kpi.search_read(
+            [("company_id", "=", env.company.id), ("period", "=", months[0])],
+            ["kpi", "actual", "target", "gap", "status", "unit", "numerator", "denominator"],
+        )
+        kpi._read_group(
+            [("company_id", "=", env.company.id), ("period", ">=", months[-1])],
+            ["period:month", "kpi"],
+            ["actual:avg"],
+        )
+        return len(cards)
+
+    def baseline(self, env):
+        env.cr.execute(
+            SQL(
+                """
+                CREATE TEMP TABLE bench_kpi AS
+                WITH o AS (
+                    SELECT date_trunc('month', date_order) AS month, count(*) AS orders,
+                           sum(amount_untaxed) AS revenue,
+                           count(DISTINCT partner_id) AS buyers
+                      FROM sale_order
+                     WHERE state = 'sale' AND company_id = %(company)s
+                       AND date_order >= date_trunc('month', now()) - interval '11 months'
+                  GROUP BY 1
+                ), s AS (
+                    SELECT date_trunc('month', sent_date) AS month,
+                           avg(CASE nps_category WHEN 'promoter' THEN 100.0
+                                    WHEN 'detractor' THEN -100.0 WHEN 'passive' THEN 0 END)
+                             AS nps,
+                           avg(CASE WHEN state = 'answered' THEN 100.0 ELSE 0 END) AS response
+                      FROM satisfaction_request
+                     WHERE company_id = %(company)s
+                       AND sent_date >= date_trunc('month', now()) - interval '11 months'
+                  GROUP BY 1
+                ), g AS (
+                    SELECT date_trunc('month', create_date) AS month, count(*) AS gestures,
+                           sum(value) AS value
+                      FROM loyalty_gesture
+                     WHERE company_id = %(company)s
+                       AND create_date >= date_trunc('month', now()) - interval '11 months'
+                  GROUP BY 1
+                )
+                SELECT * FROM o FULL JOIN s USING (month) FULL JOIN g USING (month)
+                """,
+                company=env.company.id,
+            )
+        )
+        return env.cr.rowcount
+
+
+class GrantWizard:
+    """Opening the ticket's *Grant a gesture* wizard (`helpdesk.ticket.action_grant_gesture`
+    then the form's defaults and onchange, as the web client does) for a customer with
+    1,000 orders and 50 past gestures, 30 times: *Odoo s* is the median of one open, and
+    the query count is compared with a customer with 10 orders and 5 gestures (both must
+    match) vs bare SQL reading the same customer's figures and last 20 gestures."""
+
+    name = "grant wizard (one open)"
+    module = "loyalty_gesture"
+    opens = 30
+
+    def _customer(self, env, name, orders, gestures):
+        cr = env.cr
+        partner = env["res.partner"].create({"name": name, "email": "wizard@example.com"})
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_order (name, partner_id, partner_invoice_id, partner_shipping_id,
+                                        company_id, currency_id, date_order, state,
+                                        amount_untaxed, amount_tax, amount_total,
+                                        create_date, write_date)
+                SELECT 'WIZ/' || %(p)s || '/' || k, %(p)s, %(p)s, %(p)s, %(company)s,
+                       %(currency)s, now() - make_interval(days => k), 'sale', 50, 0, 50,
+                       now(), now()
+                  FROM generate_series(1, %(n)s) k
+                """,
+                p=partner.id,
+                n=orders,
+                company=env.company.id,
+                currency=env.company.currency_id.id,
+            )
+        )
+        gesture_type = env["loyalty.gesture.type"].create(
+            {"name": "Bench letter", "fulfilment": "letter"}
+        )
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO loyalty_gesture (name, company_id, partner_id, commercial_partner_id,
+                                             type_id, state, value, done_date,
+                                             create_date, write_date)
+                SELECT 'WIZ/' || %(p)s || '/' || k, %(company)s, %(p)s, %(p)s, %(type)s, 'done',
+                       0, now() - make_interval(days => 20 * k),
+                       now() - make_interval(days => 20 * k), now()
+                  FROM generate_series(1, %(n)s) k
+                """,
+                p=partner.id,
+                n=gestures,
+                company=env.company.id,
+                type=gesture_type.id,
+            )
+        )
+        ticket = env["helpdesk.ticket"].create(
+            {"name": "Broken machine", "description": "It broke.", "partner_id": partner.id}
+        )
+        return ticket
+
+    def prepare(self, env):
+        self.big = self._customer(env, "Wizard big customer", 1000, 50)
+        self.small = self._customer(env, "Wizard small customer", 10, 5)
+        self.big_partner_id = self.big.partner_id.id
+
+    def _open(self, env, ticket):
+        from odoo.tests import Form
+
+        action = ticket.with_env(env).action_grant_gesture()
+        form = Form(env[action["res_model"]].with_context(**action["context"]))
+        return form
+
+    def _time_opens(self, env, ticket):
+        import statistics
+        import time
+
+        self._open(env, ticket)  # warm: views and caches loaded once per process
+        times, queries = [], []
+        for _i in range(self.opens):
+            env.invalidate_all()
+            count = env.cr.sql_log_count
+            start = time.perf_counter()
+            self._open(env, ticket)
+            times.append(time.perf_counter() - start)
+            queries.append(env.cr.sql_log_count - count)
+        return statistics.median(times), int(statistics.median(queries))
+
+    def odoo(self, env):
+        small_median, small_queries = self._time_opens(env, self.small)
+        median, queries = self._time_opens(env, self.big)
+        self.extra = {
+            "median_s": median,
+            "queries_1000": queries,
+            "queries_10": small_queries,
+            "small_median_s": small_median,
+        }
+        return 1
+
+    def baseline(self, env):
+        import statistics
+        import time
+
+        times = []
+        for _i in range(self.opens):
+            start = time.perf_counter()
+            env.cr.execute(
+                SQL(
+                    """
+                    SELECT count(*), sum(amount_untaxed), min(date_order), max(date_order)
+                      FROM sale_order WHERE partner_id = %(p)s AND state = 'sale';
+                    SELECT id, name, value, state FROM loyalty_gesture
+                     WHERE partner_id = %(p)s AND state NOT IN ('draft', 'cancelled')
+                  ORDER BY create_date DESC LIMIT 20
+                    """,
+                    p=self.big_partner_id,
+                )
+            )
+            times.append(time.perf_counter() - start)
+        self.extra["baseline_median_s"] = statistics.median(times)
+        return 1
 
 
 class SatisfactionAggregation:
@@ -203,7 +571,15 @@ class SatisfactionAggregation:
         return env.cr.fetchone()[0]
 
 
-OPERATIONS = [CustomerMetrics(), WinbackScoring(), CampaignTargeting(), SatisfactionAggregation()]
+OPERATIONS = [
+    CustomerMetrics(),
+    WinbackScoring(),
+    CampaignTargeting(),
+    CouponIssuance(),
+    SatisfactionAggregation(),
+    DashboardLoad(),
+    GrantWizard(),
+]
 
 
 def available(env):

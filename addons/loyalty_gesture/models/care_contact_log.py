@@ -76,3 +76,72 @@ class CareContactLog(models.Model):
             }
         )
         return not refusal
+
+    @api.model
+    def _contact_refusals(self, partners, company=None):
+        """:meth:`_contact_refusal` for many customers at once, in a fixed number of queries.
+
+        ``partners`` in the order the messages would go: a customer listed twice counts
+        their first message against the cap for the next. Returns the refusals (or False)
+        in that order.
+        """
+        company = company or self.env.company
+        commercial = [partner.commercial_partner_id.id for partner in partners]
+        capped = company.care_contact_max and company.care_contact_window_days
+        sent = {}
+        if capped and partners:
+            since = fields.Datetime.now() - timedelta(days=company.care_contact_window_days)
+            groups = self.sudo()._read_group(  # sudo: the policy counts every module's logs
+                [
+                    ("partner_id", "in", list(set(commercial))),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "sent"),
+                    ("date", ">=", since),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
+            sent = {partner.id: count for partner, count in groups}
+        partners.mapped("is_blacklisted")  # one query for the whole batch
+        refusals = []
+        for partner, customer in zip(partners, commercial, strict=True):
+            refusal = False
+            if not partner.email:
+                refusal = "no_email"
+            elif partner.care_opt_out:
+                refusal = "opt_out"
+            elif partner.is_blacklisted:
+                refusal = "blacklisted"
+            elif capped and sent.get(customer, 0) >= company.care_contact_max:
+                refusal = "throttled"
+            if not refusal:
+                sent[customer] = sent.get(customer, 0) + 1
+            refusals.append(refusal)
+        return refusals
+
+    @api.model
+    def _log_contacts(self, partners, kind, records=None, company=None, refusals=None):
+        """:meth:`_log_contact` for many customers at once (see :meth:`_contact_refusals`).
+
+        ``records``: parallel to ``partners`` (optional); ``refusals``: from
+        :meth:`_contact_refusals` if already asked. Returns "may send" booleans, in order.
+        """
+        company = company or self.env.company
+        if refusals is None:
+            refusals = self._contact_refusals(partners, company)
+        values = []
+        for index, (partner, refusal) in enumerate(zip(partners, refusals, strict=True)):
+            record = records[index] if records is not None else None
+            values.append(
+                {
+                    "partner_id": partner.commercial_partner_id.id,
+                    "company_id": company.id,
+                    "kind": kind,
+                    "state": "skipped" if refusal else "sent",
+                    "skip_reason": refusal or False,
+                    "res_model": record._name if record else False,
+                    "res_id": record.id if record else False,
+                }
+            )
+        self.sudo().create(values)  # sudo: agents log contacts they cannot manage
+        return [not refusal for refusal in refusals]

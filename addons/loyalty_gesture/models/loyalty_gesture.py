@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -327,11 +328,40 @@ class LoyaltyGesture(models.Model):
                         self.env._("A gesture is created as a draft; use its buttons to grant it.")
                     )
                 vals["requested_by_id"] = self.env.uid
-            if vals.get("name", self.env._("New")) == self.env._("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("loyalty.gesture")
+        unnamed = [v for v in vals_list if v.get("name", self.env._("New")) == self.env._("New")]
+        for vals, name in zip(unnamed, self._next_names(len(unnamed)), strict=True):
+            vals["name"] = name
         gestures = super().create(vals_list)
         self.env["loyalty.gesture.charter"]._check_gestures(gestures)
         return gestures
+
+    @api.model
+    def _next_names(self, count):
+        """``count`` references from the gesture sequence, drawn in one query."""
+        if count <= 1:
+            return [self.env["ir.sequence"].next_by_code("loyalty.gesture") for _i in range(count)]
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()  # sudo: what next_by_code reads for any user
+            .search(
+                [
+                    ("code", "=", "loyalty.gesture"),
+                    ("company_id", "in", [self.env.company.id, False]),
+                ],
+                order="company_id",
+                limit=1,
+            )
+        )
+        if not sequence or sequence.implementation != "standard" or sequence.use_date_range:
+            return [self.env["ir.sequence"].next_by_code("loyalty.gesture") for _i in range(count)]
+        numbers = self.env.execute_query(
+            SQL(
+                "SELECT nextval(%s) FROM generate_series(1, %s) ORDER BY 1",
+                "ir_sequence_%03d" % sequence.id,
+                count,
+            )
+        )
+        return [sequence.get_next_char(number) for (number,) in numbers]
 
     def write(self, vals):
         if not self.env.su:
@@ -362,15 +392,27 @@ class LoyaltyGesture(models.Model):
         """Grant at once within the agent's limit, else wait for a manager."""
         self.check_access("write")
         self._lock_rows()
-        for gesture in self:
-            if gesture.state != "draft":
-                raise UserError(self.env._("Only a draft gesture can be submitted."))
-            gesture._check_grantable()
-            if gesture._needs_approval():
-                gesture._set_state("to_approve")
-                self.env["loyalty.gesture.charter"]._request_approval(gesture)
-            else:
-                gesture._set_state("approved", approved_by_id=self.env.uid)
+        if any(gesture.state != "draft" for gesture in self):
+            raise UserError(self.env._("Only a draft gesture can be submitted."))
+        if self._one_per_customer():
+            # batch: one charter evaluation for all (the same figures as one at a time,
+            # no gesture of the batch sharing a customer with another)
+            self._check_grantable_batch()
+            results = self.env["loyalty.gesture.charter"]._evaluate_gestures(self)
+            to_approve = self.filtered(lambda g: results[g.id]["needs_approval"])
+            if to_approve:
+                to_approve._set_state("to_approve")
+                self.env["loyalty.gesture.charter"]._request_approval(to_approve)
+            (self - to_approve)._set_state("approved", approved_by_id=self.env.uid)
+        else:
+            # gestures of one customer one after the other: each counts for the next
+            for gesture in self:
+                gesture._check_grantable()
+                if gesture._needs_approval():
+                    gesture._set_state("to_approve")
+                    self.env["loyalty.gesture.charter"]._request_approval(gesture)
+                else:
+                    gesture._set_state("approved", approved_by_id=self.env.uid)
         self.filtered(lambda g: g.state == "approved").action_done()
 
     def action_approve(self):
@@ -407,13 +449,30 @@ class LoyaltyGesture(models.Model):
         """
         self.check_access("write")
         self._lock_rows()
-        for gesture in self:
-            if gesture.state in ("done", "followed_up"):
-                continue
+        todo = self.filtered(lambda g: g.state not in ("done", "followed_up"))
+        for gesture in todo:
             if gesture.state != "approved":
                 raise UserError(
                     self.env._("Gesture %(name)s is not approved yet.", name=gesture.name)
                 )
+        if len(todo) > 1 and todo._one_per_customer():
+            todo._check_grantable_batch()
+            cards = todo.filtered(
+                lambda g: (
+                    g.type_id.fulfilment in ("coupon", "free_delivery")
+                    and not g.paid_with_points
+                    and not g.coupon_card_id
+                )
+            )
+            cards._create_coupons()
+            for gesture in todo - cards:
+                gesture._fulfil()
+            todo._set_state("done", done_date=fields.Datetime.now())
+            for gesture in todo.filtered("type_id.mail_template_id"):
+                gesture._send_gesture_email()
+            todo._schedule_follow_ups()
+            return True
+        for gesture in todo:
             gesture._check_grantable()
             gesture._fulfil()
             gesture._set_state("done", done_date=fields.Datetime.now())
@@ -479,6 +538,30 @@ class LoyaltyGesture(models.Model):
     def _write_workflow(self, values):
         self.sudo().write(values)  # sudo: workflow fields are locked for users (see write)
 
+    def _write_workflow_each(self, fname, values):
+        """Set workflow field ``fname`` to ``values[i]`` on ``self[i]``, in one UPDATE
+        (batch paths; only for fields no override reacts to: links and dates)."""
+        assert fname in ("coupon_card_id", "follow_up_date")
+        self.flush_recordset()
+        column_type = "int" if fname == "coupon_card_id" else "date"
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE loyalty_gesture g
+                   SET %(column)s = v.value, write_uid = %(uid)s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(ids)s::int[], %(values)s::%(type)s[]) AS v(id, value)
+                 WHERE g.id = v.id
+                """,
+                column=SQL.identifier(fname),
+                uid=self.env.uid,
+                ids=self.ids,
+                values=list(values),
+                type=SQL(column_type),
+            )
+        )
+        self.invalidate_recordset([fname, "write_uid", "write_date"])
+
     def _lock_rows(self):
         """Lock the gestures so two clicks or two workers never fulfil one twice."""
         if not self.ids:
@@ -494,10 +577,22 @@ class LoyaltyGesture(models.Model):
         self.ensure_one()
         return self.env["loyalty.gesture.charter"]._evaluate_gesture(self)["needs_approval"]
 
+    def _one_per_customer(self):
+        """Whether no two gestures of ``self`` are for the same customer (batch paths)."""
+        customers = [g.partner_id.commercial_partner_id.id for g in self]
+        return len(set(customers)) == len(customers)
+
+    def _check_grantable_batch(self):
+        """:meth:`_check_grantable` for many gestures, the charter evaluated once."""
+        self.env["loyalty.gesture.charter"]._check_gestures(self)
+        for gesture in self:
+            gesture.with_context(care_charter_checked=True)._check_grantable()
+
     def _check_grantable(self):
         """Refuse bad input before anything is created, with a clear message."""
         self.ensure_one()
-        self.env["loyalty.gesture.charter"]._check_gestures(self)
+        if not self.env.context.get("care_charter_checked"):
+            self.env["loyalty.gesture.charter"]._check_gestures(self)
         gesture_type = self.type_id
         kind = gesture_type.fulfilment
         if not gesture_type.active:
@@ -602,6 +697,35 @@ class LoyaltyGesture(models.Model):
         )
         self._write_workflow({"coupon_card_id": card.id})
         return card
+
+    def _create_coupons(self):
+        """:meth:`_create_coupon` for many coupon or free-delivery gestures: one create
+        per company and program, one write per card."""
+        kinds = {"coupon": "coupons", "free_delivery": "free_delivery"}
+        today = fields.Date.context_today(self)
+        groups = defaultdict(lambda: self.browse())
+        for gesture in self:
+            groups[gesture.company_id, kinds[gesture.type_id.fulfilment]] |= gesture
+        for (company, program_kind), gestures in groups.items():
+            program = company._care_program(program_kind)
+            cards = (
+                self.env["loyalty.card"]
+                .sudo()  # sudo: agents grant coupons without managing loyalty programs
+                .with_company(company)
+                .create(
+                    [
+                        {
+                            "program_id": program.id,
+                            "partner_id": gesture.partner_id.id,
+                            "points": gesture.value if program_kind == "coupons" else 1,
+                            "expiration_date": gesture.type_id.validity_days
+                            and today + timedelta(days=gesture.type_id.validity_days),
+                        }
+                        for gesture in gestures
+                    ]
+                )
+            )
+            gestures._write_workflow_each("coupon_card_id", cards.ids)
 
     def _fulfil_coupon(self):
         self._create_coupon("coupons")
@@ -797,6 +921,28 @@ class LoyaltyGesture(models.Model):
             user_id=(self.requested_by_id or self.env.user).id,
         )
         self._write_workflow({"follow_up_date": deadline})
+
+    def _schedule_follow_ups(self):
+        """:meth:`_schedule_follow_up` for many gestures: the activities in one create."""
+        activity_type = self.env.ref("loyalty_gesture.mail_activity_type_gesture_follow_up")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        deadlines = {g.id: today + timedelta(days=g.company_id.care_follow_up_days) for g in self}
+        self.env["mail.activity"].sudo().create(  # sudo: assigns to the requester
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": gesture.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": activity_type.summary,
+                    "note": activity_type.default_note,
+                    "date_deadline": deadlines[gesture.id],
+                    "user_id": (gesture.requested_by_id or self.env.user).id,
+                }
+                for gesture in self
+            ]
+        )
+        self._write_workflow_each("follow_up_date", [deadlines[g.id] for g in self])
 
     def _on_follow_up_done(self):
         """Called when a follow-up activity is marked done."""

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -104,13 +106,15 @@ class LoyaltyGestureCharter(models.Model):
             )
             portraits = no_portrait.sudo().with_company(company)._match_partners(metrics=metrics)
             charter = self._get_for_company(company)
+            counted = defaultdict(list)  # customer: gestures of the batch that count
+            for gesture in batch:
+                if gesture.state in COUNTED_STATES:
+                    counted[gesture.partner_id.commercial_partner_id.id].append(gesture)
             for gesture in batch:
                 partner = gesture.partner_id.commercial_partner_id
                 row = dict(metrics.get(partner.id, {}))
-                siblings = (batch - gesture).filtered(
-                    lambda g, p=partner: (
-                        g.partner_id.commercial_partner_id == p and g.state in COUNTED_STATES
-                    )
+                siblings = self.env["loyalty.gesture"].union(
+                    *(g for g in counted.get(partner.id, ()) if g != gesture)
                 )
                 if siblings:
                     row["gesture_count_12m"] = row.get("gesture_count_12m", 0) + len(siblings)

@@ -377,10 +377,13 @@ class SatisfactionRequest(models.Model):
         }
         now = fields.Datetime.now()
         vals_list = []
+        settings = {}  # company: its trigger settings, read once per batch
         for record in records:
             vals = record._satisfaction_request_values()
             company = self.env["res.company"].browse(vals["company_id"]) or self.env.company
-            active, survey, delay = company._satisfaction_trigger(trigger)
+            if company not in settings:
+                settings[company] = company._satisfaction_trigger(trigger)
+            active, survey, delay = settings[company]
             partner_id = vals.get("partner_id")
             if not active or not survey or not partner_id:
                 continue

@@ -474,20 +474,23 @@ class CareKpiReport(models.Model):
                     SELECT m, company_id, customer, since, TRUE AS recipient FROM recipients
                     UNION ALL
                     SELECT m, company_id, customer, since, FALSE FROM others
+                ), back AS (
+                    -- a hash join on the customer, not a scan of the orders per person
+                    SELECT DISTINCT pe.m, pe.company_id, pe.customer, pe.recipient
+                      FROM people pe
+                      JOIN orders o ON o.company_id = pe.company_id
+                                   AND o.customer = pe.customer
+                                   AND o.date_order >= pe.since
+                                   AND o.date_order < pe.since + %(days)s::interval
                 )
                 SELECT pe.company_id, pe.m,
                        COUNT(*) FILTER (WHERE pe.recipient),
-                       COUNT(*) FILTER (WHERE pe.recipient AND back.ok),
+                       COUNT(*) FILTER (WHERE pe.recipient AND b.customer IS NOT NULL),
                        COUNT(*) FILTER (WHERE NOT pe.recipient),
-                       COUNT(*) FILTER (WHERE NOT pe.recipient AND back.ok)
+                       COUNT(*) FILTER (WHERE NOT pe.recipient AND b.customer IS NOT NULL)
                   FROM people pe
-                  LEFT JOIN LATERAL (
-                        SELECT TRUE AS ok FROM orders o
-                         WHERE o.company_id = pe.company_id AND o.customer = pe.customer
-                           AND o.date_order >= pe.since
-                           AND o.date_order < pe.since + %(days)s::interval
-                         LIMIT 1
-                  ) back ON TRUE
+                  LEFT JOIN back b ON b.m = pe.m AND b.company_id = pe.company_id
+                                  AND b.customer = pe.customer AND b.recipient = pe.recipient
                  GROUP BY pe.company_id, pe.m
                 """,
                 window=f"{RETENTION_MONTHS} months",

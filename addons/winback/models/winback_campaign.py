@@ -441,45 +441,73 @@ class WinbackCampaign(models.Model):
         members = self.member_ids.filtered(lambda m: m.state == "targeted").sorted(
             lambda m: (-m.revenue_before, m.id)
         )
+        accepted = self._grant_offers(members)
+        if accepted:
+            self._send_first_emails(accepted)
+
+    def _grant_offers(self, members):
+        """Contact policy, budget and offers (one gesture each, granted as a batch) for
+        ``members`` in order; returns the members who may be contacted."""
+        self.ensure_one()
         if not members:
-            return
+            return members
         self.invalidate_recordset(["cost"])
         spent = self.cost
         unit = self.offer_value + self.type_unit_cost() + self.contact_cost
         log = self.env["care.contact.log"]
-        over_budget = members.browse()
-        refused = members.browse()
-        accepted = members.browse()
-        for member in members:
+        partners = members.partner_id.browse([m.partner_id.id for m in members])
+        refusals = log._contact_refusals(partners, self.company_id)
+        # in order while the budget lasts; a refused contact costs nothing
+        asked = len(members)
+        for index, refusal in enumerate(refusals):
             if self.budget and spent + unit > self.budget:
-                over_budget |= member
-            elif not log._log_contact(
-                member.partner_id, "winback", record=member, company=self.company_id
-            ):
-                refused |= member
-            else:
-                accepted |= member
+                asked = index
+                break
+            if not refusal:
                 spent += unit
+        over_budget = members[asked:]
+        members = members[:asked]
+        log._log_contacts(
+            partners[:asked],
+            "winback",
+            records=members,
+            company=self.company_id,
+            refusals=refusals[:asked],
+        )
+        refused = members.browse(
+            [m.id for m, refusal in zip(members, refusals, strict=False) if refusal]
+        )
+        accepted = members - refused
         over_budget.write({"state": "excluded", "exclude_reason": "budget"})
         refused.write({"state": "excluded", "exclude_reason": "contact_refused"})
-        if not accepted:
-            return
-        if self.gesture_type_id:
-            gestures = self.env["loyalty.gesture"].create(
-                [
-                    {
-                        "partner_id": member.partner_id.id,
-                        "type_id": self.gesture_type_id.id,
-                        "value": self.offer_value,
-                        "company_id": self.company_id.id,
-                        "reason": self.env._("Win-back campaign %(name)s", name=self.name),
-                    }
-                    for member in accepted
-                ]
+        if accepted and self.gesture_type_id:
+            # one offer per member: the member's record is their trace, not a chatter
+            # message per gesture and state change
+            gestures = (
+                self.env["loyalty.gesture"]
+                .with_context(
+                    mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True
+                )
+                .create(
+                    [
+                        {
+                            "partner_id": member.partner_id.id,
+                            "type_id": self.gesture_type_id.id,
+                            "value": self.offer_value,
+                            "company_id": self.company_id.id,
+                            "reason": self.env._("Win-back campaign %(name)s", name=self.name),
+                        }
+                        for member in accepted
+                    ]
+                )
             )
             gestures.action_submit()
             for member, gesture in zip(accepted, gestures, strict=True):
                 member.gesture_id = gesture
+        return accepted
+
+    def _send_first_emails(self, accepted):
+        """D0 email to the members who got their offer, opportunities, results."""
         accepted.write(
             {
                 "state": "contacted",

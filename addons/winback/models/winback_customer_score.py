@@ -21,9 +21,10 @@ LOCK_CLASS = 74201
 class WinbackCustomerScore(models.Model):
     """Status, RFM and churn risk of one customer in one company.
 
-    Rows are written in bulk by :meth:`_compute_company_scores` (one query reading the
-    confirmed orders, numpy for the churn model, one INSERT … ON CONFLICT DO UPDATE),
-    never one customer at a time.
+    Rows are written in bulk by :meth:`_compute_company_scores`: the figures are computed
+    in PostgreSQL into a temporary table, only the distinct purchase histories come to
+    Python to fit the churn model's four parameters, and one INSERT … SELECT … ON CONFLICT
+    applies the model, statuses and RFM; never one customer at a time.
     """
 
     _name = "winback.customer.score"
@@ -190,9 +191,12 @@ class WinbackCustomerScore(models.Model):
         )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.flush_model()
-        rows = self.env.execute_query(
+        # 1. per-customer figures, computed and kept in PostgreSQL
+        cr.execute(SQL("DROP TABLE IF EXISTS winback_score_input"))
+        cr.execute(
             SQL(
                 """
+                CREATE TEMP TABLE winback_score_input ON COMMIT DROP AS
                 WITH orders AS (
                     SELECT p.commercial_partner_id AS partner_id,
                            so.date_order::date AS day,
@@ -212,21 +216,21 @@ class WinbackCustomerScore(models.Model):
                       FROM days
                 )
                 SELECT partner_id,
-                       SUM(orders)::int,
-                       COUNT(*)::int,
-                       %(today)s::date - MIN(day),
-                       MAX(day) - MIN(day),
-                       %(today)s::date - MAX(day),
-                       MIN(day),
-                       MAX(day),
-                       COALESCE(SUM(amount), 0),
-                       COALESCE(SUM(amount) FILTER (WHERE day > %(year_ago)s), 0),
+                       SUM(orders)::int AS orders,
+                       COUNT(*)::int AS days,
+                       %(today)s::date - MIN(day) AS age,
+                       MAX(day) - MIN(day) AS span,
+                       %(today)s::date - MAX(day) AS recency,
+                       MIN(day) AS first_day,
+                       MAX(day) AS last_day,
+                       COALESCE(SUM(amount), 0) AS revenue,
+                       COALESCE(SUM(amount) FILTER (WHERE day > %(year_ago)s), 0) AS revenue_12m,
                        COALESCE(SUM(amount) FILTER (
-                           WHERE day > %(two_years_ago)s AND day <= %(year_ago)s), 0),
-                       COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY gap), 0)
+                           WHERE day > %(two_years_ago)s AND day <= %(year_ago)s), 0)
+                         AS revenue_prev,
+                       COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY gap), 0) AS median
                   FROM gaps
               GROUP BY partner_id
-              ORDER BY partner_id
                 """,
                 company=company.id,
                 today=today,
@@ -234,20 +238,43 @@ class WinbackCustomerScore(models.Model):
                 two_years_ago=today - timedelta(days=730),
             )
         )
-        if rows:
-            self._upsert_scores(company, today, rows)
-        # customers without confirmed orders any more (cancelled) leave, unless lost
-        cr.execute(
+        cr.execute(SQL("ANALYZE winback_score_input"))  # row counts for the planner
+        # 2. the churn model's population parameters, fitted on the distinct histories
+        histories = self.env.execute_query(
             SQL(
                 """
-                DELETE FROM winback_customer_score
-                 WHERE company_id = %s AND lost_reason_id IS NULL
-                   AND NOT (partner_id = ANY(%s))
-                """,
-                company.id,
-                [row[0] for row in rows],
+                SELECT days - 1, span, GREATEST(age, span), COUNT(*)
+                  FROM winback_score_input GROUP BY 1, 2, 3
+                """
             )
         )
+        if histories:
+            x, tx, T, weights = (np.array(c, dtype=float) for c in zip(*histories, strict=True))
+            params = churn.fit(x.astype(int), tx, T, weights=weights)
+            self._upsert_scores(company, today, params)
+        # customers without confirmed orders any more (cancelled) leave, unless lost;
+        # a set difference first: linear whatever the planner knows of fresh rows
+        gone = self.env.execute_query(
+            SQL(
+                """
+                SELECT partner_id FROM winback_customer_score
+                 WHERE company_id = %s AND lost_reason_id IS NULL
+                EXCEPT
+                SELECT partner_id FROM winback_score_input
+                """,
+                company.id,
+            )
+        )
+        if gone:
+            cr.execute(
+                SQL(
+                    "DELETE FROM winback_customer_score "
+                    "WHERE company_id = %s AND partner_id = ANY(%s)",
+                    company.id,
+                    [row[0] for row in gone],
+                )
+            )
+        cr.execute(SQL("DROP TABLE winback_score_input"))
         cr.execute(
             SQL("UPDATE res_company SET winback_scored_on = %s WHERE id = %s", today, company.id)
         )
@@ -255,41 +282,17 @@ class WinbackCustomerScore(models.Model):
         company.invalidate_recordset(["winback_scored_on"])
         return True
 
-    def _upsert_scores(self, company, today, rows):
-        columns = list(zip(*rows, strict=True))
-        partner_ids = list(columns[0])
-        orders, purchase_days = np.array(columns[1]), np.array(columns[2])
-        age, span, recency = (np.array(c, dtype=float) for c in columns[3:6])
-        revenue, revenue_12m, revenue_prev = (np.array(c, dtype=float) for c in columns[8:11])
-        median = np.array(columns[11], dtype=float)
+    def _upsert_scores(self, company, today, params):
+        """Status, RFM and churn risk from ``winback_score_input``, in one INSERT … SELECT.
 
-        risk, alive, _params = churn.churn_risk(
-            purchase_days - 1, span, age, horizon=company.winback_horizon_days
+        The churn model (see :mod:`..tools.churn`) is applied in SQL with the fitted
+        population ``params``: ``x`` repeat purchase days, ``tx`` days from the first to
+        the last, ``T`` days since the first.
+        """
+        r, alpha, a, b = (float(p) for p in params)
+        self.env["satisfaction.request"].flush_model(
+            ["commercial_partner_id", "company_id", "kind", "score", "state", "answered_date"]
         )
-        overdue = np.where(median > 0, recency / np.maximum(median, 1.0), 0.0)
-        trend = np.where(
-            revenue_prev > 0,
-            100.0 * (revenue_12m - revenue_prev) / np.maximum(revenue_prev, 1e-9),
-            0,
-        )
-        at_risk = (
-            (purchase_days >= 2)
-            & (median > 0)
-            & (recency > company.winback_at_risk_factor * median)
-        ) | ((revenue_prev > 0) & (trend <= -company.winback_revenue_drop))
-        status = np.select(
-            [
-                recency > company.winback_lost_days,
-                recency > company.winback_dormant_days,
-                at_risk,
-            ],
-            ["lost", "dormant", "at_risk"],
-            default="active",
-        )
-        nps = self._last_nps(company, partner_ids)
-        last_nps = [nps.get(pid) for pid in partner_ids]
-        detractor = [value is not None and value <= 6 for value in last_nps]
-        uid = self.env.uid
         self.env.cr.execute(
             SQL(
                 """
@@ -300,30 +303,49 @@ class WinbackCustomerScore(models.Model):
                     median_interval, overdue_ratio, p_alive, churn_risk,
                     last_nps, detractor, recency_score, frequency_score, monetary_score,
                     rfm_segment, computed_on, create_uid, write_uid, create_date, write_date)
-                SELECT %(company)s, u.partner_id, u.status, u.orders, u.days,
-                       u.first_day, u.last_day, u.recency,
-                       u.revenue, u.revenue_12m, u.revenue_prev, u.trend,
-                       u.median, u.overdue, u.alive, u.risk,
-                       u.nps, u.detractor, u.r, u.f, u.m,
-                       u.r::text || u.f::text || u.m::text, %(today)s,
+                SELECT %(company)s, u.partner_id,
+                       CASE WHEN u.recency > %(lost_days)s THEN 'lost'
+                            WHEN u.recency > %(dormant_days)s THEN 'dormant'
+                            WHEN (u.days >= 2 AND u.median > 0
+                                  AND u.recency > %(factor)s * u.median)
+                              OR (u.revenue_prev > 0 AND u.trend <= -%(drop)s) THEN 'at_risk'
+                            ELSE 'active' END,
+                       u.orders, u.days, u.first_day, u.last_day, u.recency,
+                       round(u.revenue, 2), round(u.revenue_12m, 2), round(u.revenue_prev, 2),
+                       round(u.trend::numeric, 1),
+                       u.median,
+                       round((CASE WHEN u.median > 0 THEN u.recency / GREATEST(u.median, 1.0)
+                                   ELSE 0 END)::numeric, 2),
+                       round((100.0 * u.alive)::numeric, 1),
+                       round(100.0 * (1.0 - u.alive * (1.0 - power(
+                           (%(alpha)s + u.t) / (%(alpha)s + u.t + %(horizon)s), %(r)s + u.x)))),
+                       n.score, n.score <= 6, u.rs, u.fs, u.ms,
+                       u.rs::text || u.fs::text || u.ms::text, %(today)s,
                        %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
                   FROM (
                     SELECT v.*,
-                           ntile(5) OVER (ORDER BY v.last_day, v.partner_id) AS r,
-                           ntile(5) OVER (ORDER BY v.days, v.orders, v.partner_id) AS f,
-                           ntile(5) OVER (ORDER BY v.revenue, v.partner_id) AS m
-                      FROM unnest(
-                           %(partner_ids)s::int[], %(status)s::varchar[], %(orders)s::int[],
-                           %(days)s::int[], %(first_day)s::date[], %(last_day)s::date[],
-                           %(recency)s::int[], %(revenue)s::numeric[],
-                           %(revenue_12m)s::numeric[], %(revenue_prev)s::numeric[],
-                           %(trend)s::float8[], %(median)s::float8[], %(overdue)s::float8[],
-                           %(alive)s::float8[], %(risk)s::int[], %(nps)s::int[],
-                           %(detractor)s::bool[]
-                      ) AS v(partner_id, status, orders, days, first_day, last_day, recency,
-                             revenue, revenue_12m, revenue_prev, trend, median, overdue,
-                             alive, risk, nps, detractor)
-                  ) AS u
+                           1.0 / (1.0 + exp(LEAST(
+                               ln(%(a)s) - ln(%(b)s + v.x)
+                               + (%(r)s + v.x) * (ln(%(alpha)s + v.t) - ln(%(alpha)s + v.span)),
+                               700))) AS alive
+                      FROM (
+                        SELECT i.*, i.days - 1 AS x, GREATEST(i.age, i.span)::float8 AS t,
+                               CASE WHEN i.revenue_prev > 0
+                                    THEN 100.0 * (i.revenue_12m - i.revenue_prev)
+                                         / i.revenue_prev
+                                    ELSE 0 END::float8 AS trend,
+                               ntile(5) OVER (ORDER BY i.last_day, i.partner_id) AS rs,
+                               ntile(5) OVER (ORDER BY i.days, i.orders, i.partner_id) AS fs,
+                               ntile(5) OVER (ORDER BY i.revenue, i.partner_id) AS ms
+                          FROM winback_score_input i
+                      ) v
+                  ) u
+             LEFT JOIN (
+                    SELECT DISTINCT ON (commercial_partner_id) commercial_partner_id, score
+                      FROM satisfaction_request
+                     WHERE state = 'answered' AND kind = 'nps' AND company_id = %(company)s
+                  ORDER BY commercial_partner_id, answered_date DESC, id DESC
+                  ) n ON n.commercial_partner_id = u.partner_id
                 ON CONFLICT (company_id, partner_id) DO UPDATE SET
                     status = CASE
                         WHEN s.lost_reason_id IS NOT NULL
@@ -354,45 +376,15 @@ class WinbackCustomerScore(models.Model):
                 """,
                 company=company.id,
                 today=today,
-                uid=uid,
-                partner_ids=partner_ids,
-                status=status.tolist(),
-                orders=orders.tolist(),
-                days=purchase_days.tolist(),
-                first_day=list(columns[6]),
-                last_day=list(columns[7]),
-                recency=recency.astype(int).tolist(),
-                revenue=revenue.round(2).tolist(),
-                revenue_12m=revenue_12m.round(2).tolist(),
-                revenue_prev=revenue_prev.round(2).tolist(),
-                trend=trend.round(1).tolist(),
-                median=median.tolist(),
-                overdue=overdue.round(2).tolist(),
-                alive=(100.0 * alive).round(1).tolist(),
-                risk=np.rint(100.0 * risk).astype(int).tolist(),
-                nps=last_nps,
-                detractor=detractor,
+                uid=self.env.uid,
+                lost_days=company.winback_lost_days,
+                dormant_days=company.winback_dormant_days,
+                factor=company.winback_at_risk_factor,
+                drop=company.winback_revenue_drop,
+                horizon=float(company.winback_horizon_days),
+                r=r,
+                alpha=alpha,
+                a=a,
+                b=b,
             )
         )
-
-    @api.model
-    def _last_nps(self, company, partner_ids):
-        """Last NPS answer per customer in ``company`` (satisfaction_survey), one query."""
-        requests = self.env["satisfaction.request"]
-        requests.flush_model(
-            ["commercial_partner_id", "company_id", "kind", "score", "state", "answered_date"]
-        )
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT DISTINCT ON (commercial_partner_id) commercial_partner_id, score
-                  FROM satisfaction_request
-                 WHERE state = 'answered' AND kind = 'nps' AND company_id = %s
-                   AND commercial_partner_id = ANY(%s)
-              ORDER BY commercial_partner_id, answered_date DESC, id DESC
-                """,
-                company.id,
-                partner_ids,
-            )
-        )
-        return dict(rows)

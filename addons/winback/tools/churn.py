@@ -91,22 +91,27 @@ def _nelder_mead(func, start, steps=0.5, iterations=400, tolerance=1e-7):
     return simplex[int(np.argmin(values))]
 
 
-def fit(x, tx, T, variant="mbg"):
-    """Population parameters ``(r, alpha, a, b)`` by penalised maximum likelihood."""
+def fit(x, tx, T, variant="mbg", weights=None):
+    """Population parameters ``(r, alpha, a, b)`` by penalised maximum likelihood.
+
+    ``weights``: how many customers share each ``(x, tx, T)`` row (default 1 each), so
+    the caller may pass distinct histories with their counts instead of every customer.
+    """
     x = np.asarray(x, dtype=int)
     tx = np.asarray(tx, dtype=float)
     T = np.asarray(T, dtype=float)
     if not x.size:
         return DEFAULT_PARAMS
+    weights = np.ones(x.size) if weights is None else np.asarray(weights, dtype=float)
     prior = np.log(DEFAULT_PARAMS)
     # scale alpha to the data so the search starts near the answer
-    mean_rate = max(x.sum(), 1) / max(T.sum(), 1.0)
+    mean_rate = max((weights * x).sum(), 1) / max((weights * T).sum(), 1.0)
     start = prior.copy()
     start[1] = np.log(DEFAULT_PARAMS[0] / mean_rate)
 
     def objective(log_params):
         log_params = np.clip(log_params, -8.0, 12.0)
-        ll = log_likelihood(np.exp(log_params), x, tx, T, variant).sum()
+        ll = (weights * log_likelihood(np.exp(log_params), x, tx, T, variant)).sum()
         # weak normal prior on log-parameters: negligible with data, sane without
         return -ll + 0.5 * np.sum((log_params - prior) ** 2) / 4.0
 
