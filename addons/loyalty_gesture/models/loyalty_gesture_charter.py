@@ -213,11 +213,24 @@ class LoyaltyGestureCharter(models.Model):
 
     @api.model
     def _evaluation_context(self, partner, ticket=None, channel=None, company=None, gesture=None):
-        """What does not depend on the gesture type: figures, portraits, the matching rule."""
+        """What does not depend on the gesture type: figures, portraits, the matching rule.
+
+        Within one form refresh (``care_evaluation_cache`` in the context, see the grant
+        wizard's ``onchange``) the context of a customer is computed once.
+        """
         ticket = ticket or self.env["helpdesk.ticket"]
         company = company or ticket.company_id or self.env.company
         partner = partner.commercial_partner_id
         channel = channel or ticket.channel_id
+        cache = self.env.context.get("care_evaluation_cache")
+        if isinstance(cache, dict):
+            key = (partner.id, ticket.id, channel.id, company.id, gesture.ids if gesture else ())
+            key = (key[:4], tuple(key[4]))
+            if key not in cache:
+                cache[key] = self.with_context(care_evaluation_cache=None)._evaluation_context(
+                    partner, ticket, channel, company, gesture
+                )
+            return cache[key]
         metrics = (
             partner.sudo()
             .with_company(company)

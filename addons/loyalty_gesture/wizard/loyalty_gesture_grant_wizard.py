@@ -97,6 +97,13 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     )
     phone_script = fields.Text(compute="_compute_previews")
 
+    def onchange(self, values, field_names, fields_spec):
+        # one refresh of the form evaluates the customer's charter context once, however
+        # many fields (ranking, value, recommendation) ask for it
+        return super(
+            LoyaltyGestureGrantWizard, self.with_context(care_evaluation_cache={})
+        ).onchange(values, field_names, fields_spec)
+
     # --- Computes ---
 
     @api.depends("ticket_id")
