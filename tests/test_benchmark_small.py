@@ -296,7 +296,10 @@ class TestBenchmarkSmall(TransactionCase):
         self.assertEqual(len(accepted), 100)
         large, accepted = self._count_queries(lambda: campaign._grant_offers(members[100:400]))
         self.assertEqual(len(accepted), 300)
-        self.assertLessEqual(large, small + 5, "queries must not grow with the batch")
+        # no query per member: three times the members cost only the ORM's extra INSERTs
+        # (it inserts 100 rows at a time: gestures, coupons, activities, logs, surveys)
+        self.assertLessEqual(large - small, 20, f"{small} then {large} queries")
+        self.assertLess(large, 300)
         members = members[:400]
         self.env.cr.execute(
             SQL(
@@ -341,11 +344,11 @@ class TestBenchmarkSmall(TransactionCase):
                     nps_category, loop_state, create_date, write_date)
                 SELECT so.partner_id, so.partner_id, so.company_id, %s, 'nps', 'invoice',
                        md5(so.id::text), so.date_order, so.date_order,
-                       CASE WHEN so.id %% 5 < 2 THEN so.date_order + interval '1 day' END,
-                       CASE WHEN so.id %% 5 < 2 THEN 'answered' ELSE 'sent' END,
-                       CASE WHEN so.id %% 5 < 2 THEN so.id %% 11 END,
-                       CASE WHEN so.id %% 5 >= 2 THEN NULL WHEN so.id %% 11 >= 9 THEN 'promoter'
-                            WHEN so.id %% 11 >= 7 THEN 'passive' ELSE 'detractor' END,
+                       CASE WHEN mod(so.id, 5) < 2 THEN so.date_order + interval '1 day' END,
+                       CASE WHEN mod(so.id, 5) < 2 THEN 'answered' ELSE 'sent' END,
+                       CASE WHEN mod(so.id, 5) < 2 THEN mod(so.id, 11) END,
+                       CASE WHEN mod(so.id, 5) >= 2 THEN NULL WHEN mod(so.id, 11) >= 9 THEN 'promoter'
+                            WHEN mod(so.id, 11) >= 7 THEN 'passive' ELSE 'detractor' END,
                        'none', so.date_order, so.date_order
                   FROM sale_order so WHERE so.partner_id = ANY(%s)
                 """,

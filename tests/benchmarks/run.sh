@@ -2,7 +2,9 @@
 # Benchmarks: bash tests/benchmarks/run.sh [SCALE...]   (default: 10000 100000)
 # Installs the three addons once (no demo data) in a throwaway cluster, then for each scale
 # copies that database, generates customers and orders in SQL, and times every operation
-# against its bare SQL baseline. Writes tests/benchmarks/RESULTS.md.
+# against its bare SQL baseline. Each scale's figures go to tests/benchmarks/results/<scale>.json
+# and RESULTS.md is rewritten from every stored scale, so the 1M scale may run on its own:
+#   bash tests/benchmarks/run.sh 1000000
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 cd "$ROOT"
