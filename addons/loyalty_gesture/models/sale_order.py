@@ -67,7 +67,27 @@ class SaleOrder(models.Model):
             refusal = order._care_personal_coupons_refusal(coupons)
             if refusal:
                 raise ValidationError(refusal)
-        return super().action_confirm()
+        result = super().action_confirm()
+        self._care_wake_attentions()
+        return result
+
+    def _care_wake_attentions(self):
+        """Thank-you and referral attentions go out soon after the confirmation, not at night."""
+        rules = (
+            self.env["care.attention.rule"]
+            .sudo()  # sudo: salespeople confirm orders without seeing the care rules
+            .search_count(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("event", "in", ("order_confirmed", "referral", "tier_reached")),
+                    ("delay_days", "=", 0),
+                ],
+                limit=1,
+            )
+        )
+        cron = self.env.ref("loyalty_gesture.ir_cron_care_attentions", raise_if_not_found=False)
+        if rules and cron:
+            cron.sudo()._trigger()  # sudo: salespeople may not manage scheduled actions
 
     # --- Points lots from standard earnings ---
 

@@ -1,4 +1,6 @@
 from . import (
+    test_attention_events,
+    test_attention_rewards,
     test_charter,
     test_fulfilment,
     test_fulfilment_points_concurrency,
