@@ -189,7 +189,16 @@ class CareAttentionRule(models.Model):
             raise UserError(self.env._("Only a Customer Care manager can run attention rules."))
         self.check_access("write")
         # sudo: gestures and messages go out as the system, like the scheduled action
-        return self.sudo()._process(self.filtered("active"), batch_size=1000)
+        done = self.sudo()._process(self.filtered("active").sudo(), batch_size=1000)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._("%(count)s attentions processed.", count=done),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     # --- Scheduled action ---
 

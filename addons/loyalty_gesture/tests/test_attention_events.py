@@ -29,8 +29,12 @@ class TestAttentionEvents(attention_common.AttentionCase):
             ],
         )
         self.assertEqual(len(self.mails_to(self.customer)), 1)
-        log = self.env["care.contact.log"].search([("res_model", "=", "care.attention")])
-        self.assertEqual((log.kind, log.state, log.res_id), ("attention", "sent", attention.id))
+        log = self.env["care.contact.log"].search(
+            [("res_model", "=", "care.attention"), ("res_id", "=", attention.id)]
+        )
+        self.assertEqual(
+            (log.kind, log.state, log.partner_id), ("attention", "sent", self.customer)
+        )
         # rerun: nothing new
         self.assertEqual(self.run_attentions(), 0)
         self.assertEqual(len(self.attentions(rule)), 1)
