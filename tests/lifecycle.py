@@ -182,17 +182,23 @@ class Lifecycle:
         start = time.monotonic()
         rows, tables = self.upgrade_keeps_data()
         dropped_tables = dropped_columns = 0
+        coupons = self.query("SELECT count(*) FROM loyalty_card")[0][0]
         for name in reversed(ADDONS):
             t, c = self.uninstall(name)
             dropped_tables += t
             dropped_columns += c
+        kept = self.query("SELECT count(*) FROM loyalty_card")[0][0]
+        self.check(
+            kept == coupons, f"uninstalling lost customers' coupons: {coupons} before, {kept} after"
+        )
         for name in ADDONS:
             self.reinstall(name)
         gestures = self.query("SELECT count(*) FROM loyalty_gesture")[0][0]
         self.check(gestures > 0, "no demo gesture after reinstalling loyalty_gesture")
         print(
             f"[lifecycle] upgrade kept {rows} rows in {tables} tables; uninstall dropped {dropped_tables} tables "
-            f"and {dropped_columns} columns, {len(self.failures)} failed checks; reinstall in dependency order "
+            f"and {dropped_columns} columns, kept {kept}/{coupons} coupons, {len(self.failures)} failed checks; "
+            "reinstall in dependency order "
             f"({gestures} demo gestures); {time.monotonic() - start:.0f} s",
             flush=True,
         )
