@@ -406,8 +406,9 @@ class CareAttentionRule(models.Model):
     def _find_candidates(self, limit=200, today=None):
         """Due attentions of this rule not fired yet: ``[(partner_id, occurrence, order_id)]``.
 
-        One query whatever the number of customers; one attention per customer and run
-        (the next run takes the next occurrence, if still due).
+        One query whatever the number of customers; at most one occurrence per customer
+        and query (the next query takes the next one, unless the rule's minimum days
+        between two attentions holds it back).
         """
         self.ensure_one()
         self.env["sale.order"].flush_model(

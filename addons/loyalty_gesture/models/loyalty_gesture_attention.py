@@ -30,3 +30,9 @@ class LoyaltyGesture(models.Model):
     def _get_mail_template(self):
         self.ensure_one()
         return self.care_attention_rule_id.mail_template_id or super()._get_mail_template()
+
+    def _schedule_follow_up(self):
+        # nobody requested an automatic gesture: no follow-up activity for the system user
+        if self.care_attention_rule_id:
+            return
+        super()._schedule_follow_up()

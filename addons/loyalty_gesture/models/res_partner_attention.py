@@ -59,9 +59,16 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if "birthdate_date" in vals:
-            vals = dict(vals, care_birthdate_changed_on=fields.Date.context_today(self))
-        return super().write(vals)
+        if "birthdate_date" not in vals:
+            return super().write(vals)
+        birthdate = fields.Date.to_date(vals["birthdate_date"])
+        changed = self.filtered(lambda partner: partner.birthdate_date != birthdate)
+        result = super().write(vals)
+        if changed:
+            super(ResPartner, changed).write(
+                {"care_birthdate_changed_on": fields.Date.context_today(self)}
+            )
+        return result
 
     def action_view_care_attentions(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

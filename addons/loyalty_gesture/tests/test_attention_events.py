@@ -177,9 +177,11 @@ class TestAttentionBirthday(attention_common.AttentionCase):
             ],
         )
         self.assertTrue(attention.gesture_id.coupon_card_id)
+        self.assertFalse(attention.gesture_id.follow_up_date, "no follow-up for the system user")
         mail = self.mails_to(customer)
         self.assertEqual(len(mail), 1)
-        self.assertIn("Happy birthday", mail.body_html)
+        # in the customer's language (the test database speaks French by default)
+        self.assertRegex(mail.body_html, "Happy birthday|Joyeux anniversaire")
         with freeze_time("2027-06-15 08:00:00"):
             self.run_attentions()
         self.assertEqual(len(self.attentions(self.rule)), 2)
@@ -225,3 +227,10 @@ class TestAttentionBirthday(attention_common.AttentionCase):
         with freeze_time("2028-02-29 08:00:00"):
             self.run_attentions()
         self.assertEqual(self.attentions(self.rule, occurrence="birthday:2028").partner_id, leap)
+
+    def test_rewriting_the_same_birthdate_is_no_change(self):
+        customer = self.born("Steady", date(1990, 6, 15), date(2020, 1, 1))
+        customer.write({"birthdate_date": date(1990, 6, 15)})
+        self.assertEqual(customer.care_birthdate_changed_on, date(2020, 1, 1))
+        customer.write({"birthdate_date": "1990-06-16"})
+        self.assertEqual(customer.care_birthdate_changed_on, date.today())
