@@ -217,6 +217,7 @@ class CareAttentionRule(models.Model):
         done = 0
         for rule in rules:
             while True:
+                rule._lock_for_run()
                 rows = rule._find_candidates(limit=batch_size)
                 if not rows:
                     break
@@ -229,6 +230,16 @@ class CareAttentionRule(models.Model):
                     break
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         return done
+
+    def _lock_for_run(self):
+        """Two runs of a rule at once (the cron and *Run now*) must not fire twice.
+
+        Touching the rule's row makes the later transaction wait, then fail to serialize;
+        Odoo retries it on a fresh snapshot, where the first run's attentions are seen.
+        """
+        self.env.cr.execute(
+            SQL("UPDATE care_attention_rule SET write_date = write_date WHERE id = %s", self.id)
+        )
 
     # --- Candidates ---
 
