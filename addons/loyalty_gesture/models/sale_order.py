@@ -67,7 +67,28 @@ class SaleOrder(models.Model):
             refusal = order._care_personal_coupons_refusal(coupons)
             if refusal:
                 raise ValidationError(refusal)
-        return super().action_confirm()
+        res = super().action_confirm()
+        # an order pushes back the points expiring "after the last order"
+        self.env["loyalty.points.lot"]._care_refresh_inactivity_expiry(self.partner_id)
+        return res
+
+    def _action_cancel(self):
+        # sale_loyalty gives back the points the orders spent and takes back those they
+        # earned (their history lines, and so their lots, are deleted): the lots follow, so
+        # that the open lots still hold the card's balance
+        confirmed = self.filtered(lambda order: order.state == "sale")
+        cards = (confirmed.coupon_point_ids.coupon_id | confirmed.order_line.coupon_id).filtered(
+            lambda card: card.program_id._care_tracks_lots()
+        )
+        Lot = self.env["loyalty.points.lot"]
+        if cards:
+            Lot._care_lock_cards(cards)
+            outside_before = cards._care_points_outside_lots()
+        res = super()._action_cancel()
+        for card in cards.exists():
+            card._care_lots_rebalance(outside_before.get(card.id, 0.0))
+        Lot._care_refresh_inactivity_expiry(confirmed.partner_id)
+        return res
 
     # --- Points lots from standard earnings ---
 
