@@ -64,6 +64,10 @@ class TestPointsExpiry(common.GestureCase):
         self.earn(card, 10, "2025-01-15")
         self.earn(card, 20, "2025-03-01")
         self.earn(card, 30, "2025-04-01")
+        self.assertEqual(
+            self.lots(card).mapped("expiry_date"),
+            [date(2026, 1, 14), date(2026, 2, 28), date(2026, 3, 31)],
+        )
         with freeze_time("2025-05-01"):
             card._care_debit_points(25, "Spent")
         self.assertRecordValues(
@@ -78,6 +82,24 @@ class TestPointsExpiry(common.GestureCase):
         with self.assertRaises(UserError):
             card._care_debit_points(36, "Too much")
         self.assertEqual(card.points, 35)
+
+    def test_spending_takes_the_first_to_expire_first(self):
+        card = self.card()
+        self.earn(card, 10, "2025-01-15")  # expires 2026-01-14
+        self.points_program.care_points_validity_months = 6
+        self.earn(card, 20, "2025-03-01")  # younger, but expires first: 2025-08-31
+        self.points_program.care_points_validity_months = 0
+        self.earn(card, 30, "2025-04-01")  # never expires: spent last
+        with freeze_time("2025-05-01"):
+            card._care_debit_points(25, "Spent")
+        self.assertRecordValues(
+            self.lots(card),
+            [
+                {"points_left": 5, "state": "open"},
+                {"points_left": 0, "state": "spent"},
+                {"points_left": 30, "state": "open"},
+            ],
+        )
 
     def test_expiry_at_the_boundary_day_with_history_line(self):
         card = self.card()
