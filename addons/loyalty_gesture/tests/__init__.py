@@ -13,5 +13,6 @@ from . import (
     test_metrics,
     test_personal_coupon,
     test_points_expiry,
+    test_points_inactivity,
     test_portrait,
 )
