@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_is_zero
 
 
 class LoyaltyCard(models.Model):
@@ -27,8 +27,8 @@ class LoyaltyCard(models.Model):
     def _compute_care_next_expiry(self):
         groups = (
             self.env["loyalty.points.lot"]
-            .sudo()
-            ._read_group(  # sudo: portal reads too
+            .sudo()  # sudo: portal reads too
+            ._read_group(
                 [
                     ("card_id", "in", self.ids),
                     ("state", "=", "open"),
@@ -72,7 +72,7 @@ class LoyaltyCard(models.Model):
         card.with_context(loyalty_no_mail=True).points = card.points + points
         history = (
             self.env["loyalty.history"]
-            .sudo()
+            .sudo()  # sudo: the points ledger is written for any user
             .create(
                 dict(card._care_history_values(description, origin), card_id=card.id, issued=points)
             )
@@ -99,7 +99,7 @@ class LoyaltyCard(models.Model):
         card._care_lots_consume(points)
         return (
             self.env["loyalty.history"]
-            .sudo()
+            .sudo()  # sudo: the points ledger is written for any user
             .create(
                 dict(card._care_history_values(description, origin), card_id=card.id, used=points)
             )
@@ -118,7 +118,7 @@ class LoyaltyCard(models.Model):
         expiry = today + relativedelta(months=months, days=-1) if months else False
         return (
             self.env["loyalty.points.lot"]
-            .sudo()
+            .sudo()  # sudo: lots are bookkeeping, created for any user
             .create(
                 {
                     "card_id": self.id,
@@ -131,6 +131,36 @@ class LoyaltyCard(models.Model):
             )
         )
 
+    def _care_points_outside_lots(self):
+        """Points of each card held outside its open lots (earned before lots existed)."""
+        groups = (
+            self.env["loyalty.points.lot"]
+            .sudo()  # sudo: the lots follow the balance, whoever moves it
+            ._read_group(
+                [("card_id", "in", self.ids), ("state", "=", "open")],
+                ["card_id"],
+                ["points_left:sum"],
+            )
+        )
+        in_lots = {card.id: points for card, points in groups}
+        return {card.id: card.points - in_lots.get(card.id, 0.0) for card in self}
+
+    def _care_lots_rebalance(self, outside_before):
+        """Make the open lots follow a balance moved outside the ledger methods.
+
+        ``outside_before`` is what :meth:`_care_points_outside_lots` gave before the move:
+        points given back become a new lot (valid as if earned today), points taken back
+        are taken from the lots that expire first.
+        """
+        self.ensure_one()
+        delta = self._care_points_outside_lots()[self.id] - outside_before
+        if float_is_zero(delta, precision_digits=6):
+            return
+        if delta > 0:
+            self._care_lots_add(delta, self.env["loyalty.history"])
+        else:
+            self._care_lots_consume(-delta)
+
     def _care_lots_consume(self, points):
         """Take ``points`` from the open lots, first to expire first, then the oldest.
 
@@ -141,7 +171,7 @@ class LoyaltyCard(models.Model):
             return
         lots = (
             self.env["loyalty.points.lot"]
-            .sudo()
+            .sudo()  # sudo: lots are bookkeeping, consumed for any user
             .search(
                 [("card_id", "=", self.id), ("state", "=", "open")],
                 order="expiry_date asc nulls last, date, id",
@@ -170,7 +200,7 @@ class LoyaltyCard(models.Model):
             )
         used_elsewhere = (
             self.env["sale.order.line"]
-            .sudo()
+            .sudo()  # sudo: a count over every order, customers lack sales rights
             .search_count(
                 [
                     ("coupon_id", "=", card.id),

@@ -20,6 +20,7 @@ WORKFLOW_FIELDS = {
     "points_history_id",
     "points_spent_history_id",
     "task_activity_id",
+    "care_attention_rule_id",
 }
 # What the gesture is: frozen once it leaves the draft state.
 DRAFT_FIELDS = {
@@ -237,8 +238,8 @@ class LoyaltyGesture(models.Model):
             used = {
                 card.id
                 for [card] in self.env["sale.order.line"]
-                .sudo()
-                ._read_group(  # sudo: a figure, agents may lack sales rights
+                .sudo()  # sudo: a figure, agents may lack sales rights
+                ._read_group(
                     [("coupon_id", "in", cards.ids), ("order_id.state", "=", "sale")],
                     ["coupon_id"],
                 )
@@ -758,7 +759,7 @@ class LoyaltyGesture(models.Model):
         )
         refund = (
             self.env["account.move"]
-            .sudo()
+            .sudo()  # sudo: agents lack invoicing rights, the gesture was approved
             .with_company(self.company_id)
             .create(
                 {
@@ -862,7 +863,9 @@ class LoyaltyGesture(models.Model):
             raise UserError(self.env._("Coupon %(code)s was already used.", code=self.coupon_code))
         if refund.state == "draft":
             refund.button_cancel()
+        # sudo: cancelling the approved gesture disables its coupon
         self.coupon_card_id.sudo().write({"active": False, "points": 0})
+        # sudo: cancelling the approved gesture cancels its gift order
         gift = self.gift_order_id.sudo()
         if gift and gift.state != "cancel":
             gift._action_cancel()
@@ -880,6 +883,7 @@ class LoyaltyGesture(models.Model):
                 self.env._("Gesture %(name)s cancelled: points given back", name=self.name),
                 self,
             )
+        # sudo: the fulfilment task may belong to another user
         self.task_activity_id.sudo().unlink()
 
     # --- Communication and follow-up ---
@@ -890,7 +894,7 @@ class LoyaltyGesture(models.Model):
         The gesture is done whatever happens: a refused email is logged with its reason.
         """
         self.ensure_one()
-        template = self.type_id.mail_template_id
+        template = self._get_mail_template()
         if not template:
             return
         logs = self.env["care.contact.log"]
@@ -910,6 +914,11 @@ class LoyaltyGesture(models.Model):
         self.message_post(
             body=self.env._("The gesture email was not sent: %(reason)s.", reason=reason)
         )
+
+    def _get_mail_template(self):
+        """The email sent to the customer when the gesture is fulfilled (hook)."""
+        self.ensure_one()
+        return self.type_id.mail_template_id
 
     def _schedule_follow_up(self):
         self.ensure_one()

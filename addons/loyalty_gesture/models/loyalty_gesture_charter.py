@@ -56,6 +56,7 @@ class LoyaltyGestureCharter(models.Model):
     @api.model
     def _get_for_company(self, company):
         """The company's active charter (sudo: enforcement never depends on who asks)."""
+        # sudo: enforcement never depends on who asks
         return self.sudo().search([("company_id", "=", company.id)], limit=1)
 
     @api.model
@@ -99,11 +100,13 @@ class LoyaltyGestureCharter(models.Model):
         for company in gestures.company_id:
             batch = gestures.filtered(lambda g, c=company: g.company_id == c)
             metrics = (
+                # sudo: charter metrics count every record
                 batch.partner_id.commercial_partner_id.sudo()
                 .with_company(company)
                 .with_context(care_exclude_gesture_ids=batch.ids)
                 ._care_metrics()
             )
+            # sudo: portraits apply whoever asks
             portraits = no_portrait.sudo().with_company(company)._match_partners(metrics=metrics)
             charter = self._get_for_company(company)
             counted = defaultdict(list)  # customer: gestures of the batch that count
@@ -182,6 +185,7 @@ class LoyaltyGestureCharter(models.Model):
     @api.model
     def _request_approval(self, gestures):
         """Ask the company's care managers, never the requester, to approve (activities)."""
+        # sudo: agents cannot read group members
         managers = self.env.ref("loyalty_gesture.group_care_manager").sudo().users
         managers = managers.filtered(lambda u: u.active and not u.share) - self.env.ref(
             "base.user_root"
@@ -232,7 +236,7 @@ class LoyaltyGestureCharter(models.Model):
                 )
             return cache[key]
         metrics = (
-            partner.sudo()
+            partner.sudo()  # sudo: charter metrics count every record
             .with_company(company)
             .with_context(care_exclude_gesture_ids=gesture.ids if gesture else [])
             ._care_metrics()
@@ -240,7 +244,7 @@ class LoyaltyGestureCharter(models.Model):
         )
         portraits = (
             self.env["loyalty.gesture.portrait"]
-            .sudo()
+            .sudo()  # sudo: portraits apply whoever asks
             .with_company(company)
             ._match_partners(metrics={partner.id: metrics})
             .get(partner.id, self.env["loyalty.gesture.portrait"])
