@@ -141,8 +141,12 @@ TARGETS = {
         lambda run, _runs: _ratio(run) <= 2.0,
     ),
     "coupon issuance": (
-        "100,000 coupons ≤ 60 s",
-        lambda run, _runs: run["odoo"]["seconds"] <= 60 if run["odoo"]["rows"] >= 1e5 else None,
+        "100,000 coupons ≤ 60 s (time per coupon times 100,000, from ≥ 50,000 issued)",
+        lambda run, _runs: (
+            run["odoo"]["seconds"] * 1e5 / run["odoo"]["rows"] <= 60
+            if run["odoo"]["rows"] >= 5e4
+            else None
+        ),
     ),
     "NPS/CSAT aggregation": ("≤ 2 x bare SQL", lambda run, _runs: _ratio(run) <= 2.0),
     "grant wizard (one open)": (
