@@ -32,7 +32,12 @@ def scratch_registry():
 def setup(registry, func):
     """Run ``func(env)`` as superuser in its own committed transaction; return its result."""
     with registry.cursor() as cr:
-        return func(api.Environment(cr, SUPERUSER_ID, {}))
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        result = func(env)
+        # The commit flushes only the environments still alive: flush this one now,
+        # or pending writes (not creates) would be lost with it.
+        env.flush_all()
+        return result
 
 
 def race(registry, calls):

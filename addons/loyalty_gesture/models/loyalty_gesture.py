@@ -44,7 +44,7 @@ class LoyaltyGesture(models.Model):
 
     _name = "loyalty.gesture"
     _description = "Commercial gesture"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "care.number.guard"]
     _order = "create_date desc, id desc"
     _check_company_auto = True
 

@@ -24,6 +24,7 @@ class LoyaltyGestureCharterRule(models.Model):
 
     _name = "loyalty.gesture.charter.rule"
     _description = "Gesture charter rule"
+    _inherit = ["care.number.guard"]
     _order = "charter_id, sequence, id"
     _check_company_auto = True
 
@@ -149,6 +150,14 @@ class LoyaltyGestureCharterRule(models.Model):
                 raise ValidationError(
                     self.env._("The customer filter of rule %(rule)s is invalid.", rule=rule.name)
                 ) from error
+
+    @api.constrains("reactivity_min", "reactivity_max")
+    def _check_reactivity(self):
+        # the SQL check lets a bound through when the other one is empty (NULL)
+        if any(not 0 <= r.reactivity_min <= r.reactivity_max <= 100 for r in self):
+            raise ValidationError(
+                self.env._("Coupon use rates are percentages from 0 to 100, the lower bound first.")
+            )
 
     @api.constrains("priority_min", "priority_max", "tier_min", "tier_max")
     def _check_ranges(self):

@@ -47,6 +47,9 @@ class SaleOrder(models.Model):
         return False
 
     def _try_apply_code(self, code):
+        # a forged code PostgreSQL cannot even compare (NUL character) is just invalid
+        if not isinstance(code, str) or "\x00" in code:
+            return {"error": self.env._("This code is invalid."), "not_found": True}
         # the code may be a personal coupon: refuse it before sale_loyalty applies it
         coupon = self.env["loyalty.card"].search([("code", "=", code)], limit=1)
         refusal = coupon and self._care_personal_coupons_refusal(coupon)

@@ -11,7 +11,7 @@ class WinbackCampaign(models.Model):
 
     _name = "winback.campaign"
     _description = "Win-back campaign"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "care.number.guard"]
     _order = "create_date desc, id desc"
     _check_company_auto = True
 
