@@ -1,5 +1,6 @@
 /** @odoo-module **/
 
+import {careScreenshot} from "@loyalty_gesture/../tests/tours/care_screenshot";
 import {registry} from "@web/core/registry";
 
 // A care manager creates a win-back campaign on dormant and lost customers with a
@@ -39,6 +40,11 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
             run: "click",
         },
         {
+            content: "The campaign, ready to start",
+            trigger: ".o_form_view .o_field_widget[name='gesture_type_id'] input:value('Win-back test coupon')",
+            run: () => careScreenshot("06_campaign_draft"),
+        },
+        {
             content: "Start",
             trigger: ".o_form_view .o_form_statusbar button[name='action_start']",
             run: "click",
@@ -55,6 +61,7 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
         {
             content: "Its results are shown",
             trigger: ".o_form_view .o_field_widget[name='holdout_count']",
+            run: () => careScreenshot("07_campaign_running"),
         },
         {
             content: "Open the members",
@@ -64,6 +71,7 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
         {
             content: "The members are listed",
             trigger: ".o_list_view .o_data_row, .o_pivot_view, .o_graph_view",
+            run: () => careScreenshot("08_campaign_members"),
         },
     ],
 });
