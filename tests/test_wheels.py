@@ -6,6 +6,7 @@ and installed with --no-index, so every dependency they declare (odoo 18.0, the 
 helpdesk_mgmt wheel, the addon below) must already be satisfied by the environment.
 """
 
+import io
 import os
 import pathlib
 import shutil
@@ -13,6 +14,8 @@ import subprocess
 import sys
 import time
 import zipfile
+
+import docutils.core
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ADDONS = ("loyalty_gesture", "satisfaction_survey", "winback")
@@ -57,9 +60,12 @@ def test_each_addon_is_a_pip_installable_wheel(tmp_path):
         with zipfile.ZipFile(wheel) as archive:
             names = archive.namelist()
             [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
-            headers = archive.read(metadata).decode().splitlines()
+            archive_text = archive.read(metadata).decode()
+            headers = archive_text.splitlines()
         assert f"Name: odoo-addon-{addon}" in headers
         assert "Requires-Dist: odoo==18.0.*" in headers
+        # the generated README.rst (down to its credits) is the package's description
+        assert "Contributors\n------------\n" in archive_text, addon
         shipped = {n.split("/", 3)[3] for n in names if n.startswith(f"odoo/addons/{addon}/")}
         assert {"__manifest__.py", "README.rst", f"i18n/{addon}.pot", "i18n/fr.po"} <= shipped
         tracked = _tracked_files(addon)
@@ -104,3 +110,20 @@ def test_each_addon_is_a_pip_installable_wheel(tmp_path):
     for addon, line in zip(ADDONS, lines[1:], strict=True):
         assert line == f"{site}/odoo/addons/{addon} 18.0.1.0.0", out
     print(f"3 wheels built and installed in {time.monotonic() - start:.1f} s")
+
+
+def test_readme_rst_is_generated_from_the_fragments():
+    """README.rst (what the wheel shows as its description) is tools/gen_readme.py's output of
+    the readme/ fragments, and valid reStructuredText."""
+    for addon in ADDONS:
+        for fragment in ("DESCRIPTION", "USAGE", "CONFIGURE", "CONTRIBUTORS"):
+            path = ROOT / "addons" / addon / "readme" / f"{fragment}.md"
+            assert path.read_text().strip(), f"{path} is missing or empty"
+    _run(sys.executable, str(ROOT / "tools" / "gen_readme.py"), "--check")
+    for addon in ADDONS:
+        warnings = io.StringIO()
+        docutils.core.publish_doctree(
+            (ROOT / "addons" / addon / "README.rst").read_text(),
+            settings_overrides={"report_level": 2, "halt_level": 5, "warning_stream": warnings},
+        )
+        assert warnings.getvalue() == "", f"{addon}/README.rst: {warnings.getvalue()}"
