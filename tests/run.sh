@@ -6,6 +6,7 @@
 #   care_lg  = loyalty_gesture                      -> its tests
 #   care_ss  = copy of care_lg + satisfaction_survey -> its tests
 #   care_wb  = copy of care_ss + winback             -> its tests and tests/
+#   care_life = copy of care_wb: upgrade, uninstall and reinstall each addon (tests/lifecycle.py)
 # Exits non-zero on any failure, on a skipped test, or when no test ran.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -51,6 +52,12 @@ run_pytest() {  # run_pytest <db> <paths...>
         || RESULT=$?
 }
 PYTEST_ARGS=("$@")
+
+lifecycle() {  # lifecycle <template> <db>: upgrade, uninstall, reinstall in a copy
+    createdb -T "$1" "$2"
+    cp -a "$WORK/data/filestore/$1" "$WORK/data/filestore/$2" 2>/dev/null || true
+    "$PY" "$ROOT/tests/lifecycle.py" "$CONF" "$2" "$WORK" || { RESULT=1; tail -40 "$WORK"/lifecycle-*.log; }
+}
 export PYTHONPATH="$ROOT/tests${PYTHONPATH:+:$PYTHONPATH}"
 
 # CARE_UNTIL=loyalty_gesture|satisfaction_survey stops the chain early (development only).
@@ -67,6 +74,7 @@ if [ "$UNTIL" != loyalty_gesture ]; then
         cp -a "$WORK/data/filestore/care_wb" "$WORK/data/filestore/care_scratch" 2>/dev/null || true
         export CARE_SCRATCH_DB=care_scratch
         run_pytest care_wb addons/winback tests
+        lifecycle care_wb care_life
     fi
 fi
 

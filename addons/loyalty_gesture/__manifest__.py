@@ -47,6 +47,7 @@
     "assets": {
         "web.assets_tests": ["loyalty_gesture/static/tests/tours/*.js"],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

@@ -27,8 +27,8 @@ class LoyaltyCard(models.Model):
     def _compute_care_next_expiry(self):
         groups = (
             self.env["loyalty.points.lot"]
-            .sudo()
-            ._read_group(  # sudo: portal reads too
+            .sudo()  # sudo: portal reads too
+            ._read_group(
                 [
                     ("card_id", "in", self.ids),
                     ("state", "=", "open"),
@@ -72,7 +72,7 @@ class LoyaltyCard(models.Model):
         card.with_context(loyalty_no_mail=True).points = card.points + points
         history = (
             self.env["loyalty.history"]
-            .sudo()
+            .sudo()  # sudo: the points ledger is written for any user
             .create(
                 dict(card._care_history_values(description, origin), card_id=card.id, issued=points)
             )
@@ -99,7 +99,7 @@ class LoyaltyCard(models.Model):
         card._care_lots_consume(points)
         return (
             self.env["loyalty.history"]
-            .sudo()
+            .sudo()  # sudo: the points ledger is written for any user
             .create(
                 dict(card._care_history_values(description, origin), card_id=card.id, used=points)
             )
@@ -118,7 +118,7 @@ class LoyaltyCard(models.Model):
         expiry = today + relativedelta(months=months, days=-1) if months else False
         return (
             self.env["loyalty.points.lot"]
-            .sudo()
+            .sudo()  # sudo: lots are bookkeeping, created for any user
             .create(
                 {
                     "card_id": self.id,
@@ -141,7 +141,7 @@ class LoyaltyCard(models.Model):
             return
         lots = (
             self.env["loyalty.points.lot"]
-            .sudo()
+            .sudo()  # sudo: lots are bookkeeping, consumed for any user
             .search(
                 [("card_id", "=", self.id), ("state", "=", "open")],
                 order="expiry_date asc nulls last, date, id",
@@ -170,7 +170,7 @@ class LoyaltyCard(models.Model):
             )
         used_elsewhere = (
             self.env["sale.order.line"]
-            .sudo()
+            .sudo()  # sudo: a count over every order, customers lack sales rights
             .search_count(
                 [
                     ("coupon_id", "=", card.id),

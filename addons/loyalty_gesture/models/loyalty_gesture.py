@@ -236,8 +236,8 @@ class LoyaltyGesture(models.Model):
             used = {
                 card.id
                 for [card] in self.env["sale.order.line"]
-                .sudo()
-                ._read_group(  # sudo: a figure, agents may lack sales rights
+                .sudo()  # sudo: a figure, agents may lack sales rights
+                ._read_group(
                     [("coupon_id", "in", cards.ids), ("order_id.state", "=", "sale")],
                     ["coupon_id"],
                 )
@@ -634,7 +634,7 @@ class LoyaltyGesture(models.Model):
         )
         refund = (
             self.env["account.move"]
-            .sudo()
+            .sudo()  # sudo: agents lack invoicing rights, the gesture was approved
             .with_company(self.company_id)
             .create(
                 {
@@ -738,7 +738,9 @@ class LoyaltyGesture(models.Model):
             raise UserError(self.env._("Coupon %(code)s was already used.", code=self.coupon_code))
         if refund.state == "draft":
             refund.button_cancel()
+        # sudo: cancelling the approved gesture disables its coupon
         self.coupon_card_id.sudo().write({"active": False, "points": 0})
+        # sudo: cancelling the approved gesture cancels its gift order
         gift = self.gift_order_id.sudo()
         if gift and gift.state != "cancel":
             gift._action_cancel()
@@ -756,6 +758,7 @@ class LoyaltyGesture(models.Model):
                 self.env._("Gesture %(name)s cancelled: points given back", name=self.name),
                 self,
             )
+        # sudo: the fulfilment task may belong to another user
         self.task_activity_id.sudo().unlink()
 
     # --- Communication and follow-up ---

@@ -54,6 +54,7 @@ class LoyaltyGestureCharter(models.Model):
     @api.model
     def _get_for_company(self, company):
         """The company's active charter (sudo: enforcement never depends on who asks)."""
+        # sudo: enforcement never depends on who asks
         return self.sudo().search([("company_id", "=", company.id)], limit=1)
 
     @api.model
@@ -97,11 +98,13 @@ class LoyaltyGestureCharter(models.Model):
         for company in gestures.company_id:
             batch = gestures.filtered(lambda g, c=company: g.company_id == c)
             metrics = (
+                # sudo: charter metrics count every record
                 batch.partner_id.commercial_partner_id.sudo()
                 .with_company(company)
                 .with_context(care_exclude_gesture_ids=batch.ids)
                 ._care_metrics()
             )
+            # sudo: portraits apply whoever asks
             portraits = no_portrait.sudo().with_company(company)._match_partners(metrics=metrics)
             charter = self._get_for_company(company)
             for gesture in batch:
@@ -178,6 +181,7 @@ class LoyaltyGestureCharter(models.Model):
     @api.model
     def _request_approval(self, gestures):
         """Ask the company's care managers, never the requester, to approve (activities)."""
+        # sudo: agents cannot read group members
         managers = self.env.ref("loyalty_gesture.group_care_manager").sudo().users
         managers = managers.filtered(lambda u: u.active and not u.share) - self.env.ref(
             "base.user_root"
@@ -215,7 +219,7 @@ class LoyaltyGestureCharter(models.Model):
         partner = partner.commercial_partner_id
         channel = channel or ticket.channel_id
         metrics = (
-            partner.sudo()
+            partner.sudo()  # sudo: charter metrics count every record
             .with_company(company)
             .with_context(care_exclude_gesture_ids=gesture.ids if gesture else [])
             ._care_metrics()
@@ -223,7 +227,7 @@ class LoyaltyGestureCharter(models.Model):
         )
         portraits = (
             self.env["loyalty.gesture.portrait"]
-            .sudo()
+            .sudo()  # sudo: portraits apply whoever asks
             .with_company(company)
             ._match_partners(metrics={partner.id: metrics})
             .get(partner.id, self.env["loyalty.gesture.portrait"])

@@ -88,10 +88,13 @@ class LoyaltyPointsLot(models.Model):
         nothing. The balance is never taken below zero.
         """
         domain = self._care_expiry_domain()
+        # sudo: the cron expires every card
         groups = self.sudo()._read_group(domain, ["card_id"], limit=batch_size, order="card_id")
+        # sudo: the cron expires every card
         cards = self.env["loyalty.card"].sudo().browse([card.id for [card] in groups])
         if cards:
             self._care_expire_cards(cards, domain)
+        # sudo: the cron counts every card
         remaining = len(self.sudo()._read_group(domain, ["card_id"])) if cards else 0
         self.env["ir.cron"]._notify_progress(done=len(cards), remaining=remaining)
         return cards
@@ -100,6 +103,7 @@ class LoyaltyPointsLot(models.Model):
     def _care_expire_cards(self, cards, domain):
         self._care_lock_cards(cards)
         # read again under the lock: a concurrent run may have expired them already
+        # sudo: the cron expires every card
         lots = self.sudo().search(expression.AND([domain, [("card_id", "in", cards.ids)]]))
         left_by_card = {}
         for lot in lots:
@@ -118,6 +122,7 @@ class LoyaltyPointsLot(models.Model):
                     "issued": 0.0,
                 }
             )
+        # sudo: the cron writes the points ledger
         histories = self.env["loyalty.history"].sudo().create(history_values)
         history_by_card = dict(zip(expiring_cards, histories, strict=True))
         for lot in lots:
@@ -137,7 +142,7 @@ class LoyaltyPointsLot(models.Model):
         today = today or fields.Date.context_today(self)
         programs = (
             self.env["loyalty.program"]
-            .sudo()
+            .sudo()  # sudo: expiry settings of every program
             .with_context(active_test=False)
             .search([("care_expiry_reminder_days", ">", 0)])
         )
@@ -164,8 +169,11 @@ class LoyaltyPointsLot(models.Model):
     def _cron_remind_points_expiry(self, batch_size=200):
         """Email each customer whose points expire soon, once per lot, within the contact policy."""
         domain = self._care_reminder_domain()
+        # sudo: the cron reminds every card
         groups = self.sudo()._read_group(domain, ["card_id"], limit=batch_size, order="card_id")
+        # sudo: the cron reminds every card
         cards = self.env["loyalty.card"].sudo().browse([card.id for [card] in groups])
+        # sudo: the cron reminds every card
         lots = self.sudo().search(expression.AND([domain, [("card_id", "in", cards.ids)]]))
         template = self.env.ref(
             "loyalty_gesture.mail_template_points_expiry", raise_if_not_found=False
@@ -180,6 +188,7 @@ class LoyaltyPointsLot(models.Model):
                     card.id, email_layout_xmlid="mail.mail_notification_light"
                 )
         lots.write({"reminder_sent": True})
+        # sudo: the cron counts every card
         remaining = len(self.sudo()._read_group(domain, ["card_id"])) if cards else 0
         self.env["ir.cron"]._notify_progress(done=len(cards), remaining=remaining)
         return cards

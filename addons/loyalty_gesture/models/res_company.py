@@ -140,7 +140,7 @@ class ResCompany(models.Model):
             reward = {"reward_type": "shipping", "required_points": 1}
         program = (
             self.env["loyalty.program"]
-            .sudo()
+            .sudo()  # sudo: the suite creates its own gesture programs
             .with_company(self)
             .create(
                 {
@@ -156,7 +156,7 @@ class ResCompany(models.Model):
                 }
             )
         )
-        self.sudo()[field] = program
+        self.sudo()[field] = program  # sudo: care settings link the program for any user
         return program
 
     def _care_points_program(self):

@@ -120,8 +120,8 @@ class ResPartner(models.Model):
             )
         gestures = (
             self.env["loyalty.gesture"]
-            .sudo()
-            ._read_group(  # sudo: caps count all
+            .sudo()  # sudo: caps count all
+            ._read_group(
                 [
                     ("partner_id", "in", partners.ids),
                     ("state", "in", ("to_approve", "approved", "done", "followed_up")),
@@ -143,8 +143,8 @@ class ResPartner(models.Model):
         if program:
             balances = (
                 self.env["loyalty.card"]
-                .sudo()
-                ._read_group(  # sudo: figures, not records
+                .sudo()  # sudo: figures, not records
+                ._read_group(
                     [("program_id", "=", program.id), ("partner_id", "in", partners.ids)],
                     ["partner_id"],
                     ["points:sum"],
@@ -154,8 +154,8 @@ class ResPartner(models.Model):
                 metrics[partner.id]["points_balance"] = points
         coupons = (
             self.env["loyalty.gesture"]
-            .sudo()
-            ._read_group(  # sudo: figures, not records
+            .sudo()  # sudo: figures, not records
+            ._read_group(
                 [
                     ("commercial_partner_id", "in", partners.ids),
                     ("coupon_card_id", "!=", False),
@@ -168,8 +168,8 @@ class ResPartner(models.Model):
         used = {
             card.id
             for [card] in self.env["sale.order.line"]
-            .sudo()
-            ._read_group(  # sudo: figures, not records
+            .sudo()  # sudo: figures, not records
+            ._read_group(
                 [("coupon_id", "in", card_ids), ("order_id.state", "=", "sale")], ["coupon_id"]
             )
         }

@@ -120,8 +120,8 @@ class ResPartner(models.Model):
         self._care_metrics_gestures(metrics, partner_ids, company)
         tickets = (
             self.env["helpdesk.ticket"]
-            .sudo()
-            ._read_group(  # sudo: figures
+            .sudo()  # sudo: figures
+            ._read_group(
                 [
                     ("commercial_partner_id", "in", partner_ids),
                     ("create_date", ">=", fields.Datetime.now() - relativedelta(years=1)),

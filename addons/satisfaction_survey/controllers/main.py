@@ -20,11 +20,10 @@ class SatisfactionController(http.Controller):
         """The answerable request of ``token``, as superuser, or None."""
         if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
             return None
-        # sudo: the visitor is usually public and has no access right; the exact,
+        # the visitor is usually public and has no access right; the exact,
         # unguessable token designates the one request they may see and answer.
-        survey_request = (
-            request.env["satisfaction.request"].sudo().search([("access_token", "=", token)])
-        )
+        requests_sudo = request.env["satisfaction.request"].sudo()  # sudo: public visitor
+        survey_request = requests_sudo.search([("access_token", "=", token)])
         if len(survey_request) != 1 or not survey_request._is_answerable():
             return None
         return survey_request

@@ -28,8 +28,8 @@ class ResPartner(models.Model):
         last = self._satisfaction_last_answers()
         counts = dict(
             self.env["satisfaction.request"]
-            .sudo()
-            ._read_group(  # sudo: a count, not records
+            .sudo()  # sudo: a count, not records
+            ._read_group(
                 [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
                 ["commercial_partner_id"],
                 ["__count"],

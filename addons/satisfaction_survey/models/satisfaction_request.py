@@ -227,6 +227,7 @@ class SatisfactionRequest(models.Model):
     def _compute_source_name(self):
         for request in self:
             record = request._get_source_record()
+            # sudo: a name only, the source may be restricted
             request.source_name = record.sudo().display_name if record else False
 
     @api.depends("kind", "score", "state")
@@ -512,6 +513,7 @@ class SatisfactionRequest(models.Model):
         logs = self.env["care.contact.log"]
         requests_sudo = self.sudo()  # sudo: reminders write protected fields, see write
         reminded = requests_sudo
+        # sudo: the cron reminds in every company
         companies = self.env["res.company"].sudo().search([("satisfaction_reminder_days", ">", 0)])
         for company in companies:
             if len(reminded) >= batch_size:
@@ -650,10 +652,11 @@ class SatisfactionRequest(models.Model):
         """Write the answer into the survey's own answer model (one per request)."""
         survey = self.survey_id.sudo()  # sudo: survey answers belong to the survey module
         score_question, comment_question = survey._satisfaction_questions()
-        user_input = self.user_input_id.sudo()
+        user_input = self.user_input_id.sudo()  # sudo: survey answers belong to the survey module
         if not user_input:
             user_input = survey._create_answer(partner=self.partner_id, check_attempts=False)
             self.user_input_id = user_input
+        # sudo: survey answers belong to the survey module
         lines = self.env["survey.user_input.line"].sudo()
         for question, value, answer_type in (
             (score_question, score, "scale"),

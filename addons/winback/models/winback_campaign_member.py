@@ -91,6 +91,7 @@ class WinbackCampaignMember(models.Model):
             raise UserError(self.env._("Only a contacted member can be marked as responded."))
         # sudo: agents record the outcome of their call, they do not edit members
         self.sudo().write({"state": "responded"})
+        # sudo: agents record the outcome of their call
         self.sudo().activity_unlink(["mail.mail_activity_data_call"])
         return True
 
@@ -104,5 +105,5 @@ class WinbackCampaignMember(models.Model):
                     m.state == "contacted"
                     and message.author_id.commercial_partner_id == m.partner_id
                 )
-            ).sudo().write({"state": "responded"})
+            ).sudo().write({"state": "responded"})  # sudo: the customer's reply marks it responded
         return super()._message_post_after_hook(message, msg_values)
