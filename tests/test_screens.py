@@ -53,6 +53,24 @@ class TestScreens(screens.ScreensMixin, HttpCase):
         action = self.env.ref("satisfaction_survey.satisfaction_report_action")
         self.screen(
             f"/odoo/action-{action.id}",
-            "!!document.querySelector('.o_graph_view canvas, .o_pivot_view .o_pivot table')",
+            # the pivot of every survey: requests, response rate, NPS and CSAT by month
+            """(() => {
+                if (!document.querySelector(".o_pivot_view")) {
+                    if (!window.carePivot && document.querySelector(".o_switch_view.o_pivot")) {
+                        window.carePivot = true;
+                        document.querySelector(".o_switch_view.o_pivot").click();
+                    }
+                    return false;
+                }
+                const facet = document.querySelector(".o_searchview_facet .o_facet_remove");
+                if (facet) {
+                    if (!window.careFacet) {
+                        window.careFacet = true;
+                        facet.click();
+                    }
+                    return false;
+                }
+                return document.querySelectorAll(".o_pivot_view tbody tr").length >= 2;
+            })()""",
             "11_satisfaction_report",
         )

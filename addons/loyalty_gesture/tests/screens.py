@@ -20,6 +20,15 @@ from odoo.tests import common as odoo_common
 _logger = logging.getLogger(__name__)
 
 SIGNAL = "care_screenshot "
+# the same wait as settle() in care_screenshot.js
+SETTLE = """(async () => {
+    const deadline = Date.now() + 10000;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    while (document.querySelector(".o_loading_indicator") && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+})()"""
 
 
 def screens_dir():
@@ -104,10 +113,11 @@ class ScreensMixin:
             self.assertTrue(
                 browser._wait_ready(ready, timeout=timeout), f"{url}: never showed {ready}"
             )
-            # let the rendering settle (fonts, transitions) before the picture
+            # let the rendering settle (transitions, server calls) before the picture
             browser._websocket_request(
                 "Runtime.evaluate",
-                params={"expression": "new Promise(r => setTimeout(r, 600))", "awaitPromise": True},
+                params={"expression": SETTLE, "awaitPromise": True},
+                timeout=20,
             )
             self.assertFalse(browser.had_failure, f"{url}: the browser logged an error")
             if name and screens_dir() is not None:

@@ -31,6 +31,11 @@ registry.category("web_tour.tours").add("loyalty_gesture_grant_tour", {
             run: "click",
         },
         {
+            content: "The gesture recommended for this customer",
+            trigger: "body:not(:has(.o-autocomplete--dropdown-menu)) .modal .o_field_widget[name='type_id'] input:value('Tour apology coupon')",
+            run: () => careScreenshot("02_grant_wizard"),
+        },
+        {
             content: "Open the phone script",
             trigger: ".modal .o_notebook .nav-link[name='phone_script']",
             run: "click",
@@ -38,7 +43,7 @@ registry.category("web_tour.tours").add("loyalty_gesture_grant_tour", {
         {
             content: "The phone script is written for this customer",
             trigger: ".modal .o_field_widget[name='phone_script']:contains('Hello Claire Martin')",
-            run: () => careScreenshot("02_grant_wizard"),
+            run: () => careScreenshot("02_grant_wizard_phone_script"),
         },
         {
             content: "Grant",

@@ -31,6 +31,11 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
             run: "edit 50",
         },
         {
+            content: "The campaign's segment",
+            trigger: ".o_form_view .o_field_widget[name='segment_dormant'] input:checked",
+            run: () => careScreenshot("06_campaign_draft"),
+        },
+        {
             content: "Offer a gesture",
             trigger: ".o_form_view .o_field_widget[name='gesture_type_id'] input",
             run: "edit Win-back test coupon",
@@ -38,11 +43,6 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
         {
             trigger: ".o-autocomplete--dropdown-item:contains('Win-back test coupon')",
             run: "click",
-        },
-        {
-            content: "The campaign, ready to start",
-            trigger: ".o_form_view .o_field_widget[name='gesture_type_id'] input:value('Win-back test coupon')",
-            run: () => careScreenshot("06_campaign_draft"),
         },
         {
             content: "Start",
