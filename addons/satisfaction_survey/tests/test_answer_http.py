@@ -121,6 +121,12 @@ class TestOneClickAnswer(screens.ScreensMixin, common.SatisfactionHttpCase):
         self.assertIn(request.survey_id.with_context(lang="en_US").title, response.text)
         self.assertNotIn(request.survey_id.with_context(lang="fr_FR").title, response.text)
 
+    def test_zero_button_sends_zero(self):
+        # a detractor's 0 is a value like the others on the page, not an empty radio
+        request = self.make_request(survey=self.nps)
+        response = self._get(request.access_token, 0)
+        self.assertRegex(response.text, r'<input[^>]*id="score_0"[^>]*value="0"[^>]*checked')
+
     def test_post_without_csrf_records_nothing(self):
         request = self.make_request(survey=self.csat)
         response = self._post(request.access_token, {"score": "5"})
