@@ -61,7 +61,10 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
         {
             content: "Its results are shown",
             trigger: ".o_form_view .o_field_widget[name='holdout_count']",
-            run: () => careScreenshot("07_campaign_running"),
+            async run() {
+                this.anchor.scrollIntoView({block: "center"});
+                await careScreenshot("07_campaign_running");
+            },
         },
         {
             content: "Open the members",
