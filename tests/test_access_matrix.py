@@ -22,6 +22,8 @@ AGENT_READ_ONLY = {
     "loyalty.gesture.portrait",
     "loyalty.gesture.portrait.criterion",
     "care.contact.log",
+    "care.attention.rule",
+    "care.attention",
     "winback.campaign",
     "winback.campaign.member",
     "winback.campaign.step",

@@ -82,6 +82,8 @@ SAME_IN_FRENCH = {
     "NPS (0-10)",
     "ROI (%)",
     "portrait %(names)s",
+    "Attentions",
+    "Occurrence",
 }
 
 

@@ -9,7 +9,13 @@
     "website": "https://github.com/customer-care-suite/odoo-customer-care",
     "development_status": "Alpha",
     "maintainers": [],
-    "depends": ["mail", "sale_loyalty", "sale_loyalty_delivery", "helpdesk_mgmt"],
+    "depends": [
+        "mail",
+        "sale_loyalty",
+        "sale_loyalty_delivery",
+        "helpdesk_mgmt",
+        "partner_contact_birthdate",
+    ],
     "data": [
         "security/loyalty_gesture_security.xml",
         "security/ir.model.access.csv",
@@ -20,6 +26,8 @@
         "data/loyalty_program_personal_data.xml",
         "data/ir_cron_points_expiry.xml",
         "data/mail_template_points_expiry.xml",
+        "data/ir_cron_care_attention.xml",
+        "data/mail_template_attention.xml",
         "wizard/loyalty_gesture_grant_wizard_views.xml",
         "wizard/loyalty_gesture_refuse_wizard_views.xml",
         "views/loyalty_gesture_type_views.xml",
@@ -36,6 +44,8 @@
         "views/loyalty_program_views.xml",
         "views/loyalty_points_lot_views.xml",
         "views/loyalty_portal_templates.xml",
+        "views/care_attention_rule_views.xml",
+        "views/care_attention_views.xml",
         "views/loyalty_gesture_menus.xml",
     ],
     "demo": [
@@ -43,6 +53,7 @@
         "demo/loyalty_gesture_demo.xml",
         "demo/loyalty_gesture_charter_demo.xml",
         "demo/loyalty_points_expiry_demo.xml",
+        "demo/care_attention_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["loyalty_gesture/static/tests/tours/*.js"],

@@ -1,9 +1,13 @@
 from . import (
+    care_attention,
+    care_attention_rule,
     care_contact_log,
+    care_contact_log_attention,
     care_contact_log_points_expiry,
     helpdesk_ticket,
     loyalty_card,
     loyalty_gesture,
+    loyalty_gesture_attention,
     loyalty_gesture_channel,
     loyalty_gesture_charter,
     loyalty_gesture_charter_rule,
@@ -17,6 +21,7 @@ from . import (
     res_company,
     res_config_settings,
     res_partner,
+    res_partner_attention,
     res_partner_tier,
     sale_order,
 )

@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_is_zero
 
 
 class LoyaltyCard(models.Model):
@@ -130,6 +130,36 @@ class LoyaltyCard(models.Model):
                 }
             )
         )
+
+    def _care_points_outside_lots(self):
+        """Points of each card held outside its open lots (earned before lots existed)."""
+        groups = (
+            self.env["loyalty.points.lot"]
+            .sudo()  # sudo: the lots follow the balance, whoever moves it
+            ._read_group(
+                [("card_id", "in", self.ids), ("state", "=", "open")],
+                ["card_id"],
+                ["points_left:sum"],
+            )
+        )
+        in_lots = {card.id: points for card, points in groups}
+        return {card.id: card.points - in_lots.get(card.id, 0.0) for card in self}
+
+    def _care_lots_rebalance(self, outside_before):
+        """Make the open lots follow a balance moved outside the ledger methods.
+
+        ``outside_before`` is what :meth:`_care_points_outside_lots` gave before the move:
+        points given back become a new lot (valid as if earned today), points taken back
+        are taken from the lots that expire first.
+        """
+        self.ensure_one()
+        delta = self._care_points_outside_lots()[self.id] - outside_before
+        if float_is_zero(delta, precision_digits=6):
+            return
+        if delta > 0:
+            self._care_lots_add(delta, self.env["loyalty.history"])
+        else:
+            self._care_lots_consume(-delta)
 
     def _care_lots_consume(self, points):
         """Take ``points`` from the open lots, first to expire first, then the oldest.

@@ -19,6 +19,7 @@ WORKFLOW_FIELDS = {
     "points_history_id",
     "points_spent_history_id",
     "task_activity_id",
+    "care_attention_rule_id",
 }
 # What the gesture is: frozen once it leaves the draft state.
 DRAFT_FIELDS = {
@@ -769,7 +770,7 @@ class LoyaltyGesture(models.Model):
         The gesture is done whatever happens: a refused email is logged with its reason.
         """
         self.ensure_one()
-        template = self.type_id.mail_template_id
+        template = self._get_mail_template()
         if not template:
             return
         logs = self.env["care.contact.log"]
@@ -789,6 +790,11 @@ class LoyaltyGesture(models.Model):
         self.message_post(
             body=self.env._("The gesture email was not sent: %(reason)s.", reason=reason)
         )
+
+    def _get_mail_template(self):
+        """The email sent to the customer when the gesture is fulfilled (hook)."""
+        self.ensure_one()
+        return self.type_id.mail_template_id
 
     def _schedule_follow_up(self):
         self.ensure_one()

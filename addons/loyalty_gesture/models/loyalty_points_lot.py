@@ -81,12 +81,82 @@ class LoyaltyPointsLot(models.Model):
         cards.invalidate_recordset(["points"])
 
     @api.model
+    def _care_refresh_inactivity_expiry(self, partners=None):
+        """Move the expiry of the open lots of "after the last order" programs, in one query.
+
+        Such a lot expires the program's number of months after the later of its earning
+        and the last confirmed order of the card's customer (or of a contact of the same
+        company). An expiry pushed back is reminded again. ``partners`` limits the update
+        to these customers' cards (when their orders change); all cards otherwise.
+        Returns the ids of the lots whose expiry moved.
+        """
+        commercial = partners.commercial_partner_id.ids if partners is not None else None
+        if commercial is not None and not commercial:
+            return []
+        self.env.flush_all()
+        only_partners = (
+            SQL("AND customer.commercial_partner_id IN %s", tuple(commercial))
+            if commercial
+            else SQL()
+        )
+        # SQL: one statement for every lot, whatever the number of cards (no ACL applies:
+        # the expiry follows the customer's orders, whoever confirms them)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH last_order AS (
+                    SELECT buyer.commercial_partner_id AS partner_id,
+                           MAX(so.date_order)::date AS day
+                      FROM sale_order so
+                      JOIN res_partner buyer ON buyer.id = so.partner_id
+                     WHERE so.state = 'sale'
+                       AND buyer.commercial_partner_id IN (
+                           SELECT customer.commercial_partner_id
+                             FROM loyalty_card card
+                             JOIN res_partner customer ON customer.id = card.partner_id
+                             JOIN loyalty_program program ON program.id = card.program_id
+                            WHERE program.care_points_expiry_mode = 'inactivity' %(only)s)
+                     GROUP BY buyer.commercial_partner_id
+                ), target AS (
+                    SELECT lot.id,
+                           (GREATEST(lot.date, last_order.day)
+                            + make_interval(months => program.care_points_validity_months)
+                            - INTERVAL '1 day')::date AS expiry_date
+                      FROM loyalty_points_lot lot
+                      JOIN loyalty_card card ON card.id = lot.card_id
+                      JOIN loyalty_program program ON program.id = card.program_id
+                      JOIN res_partner customer ON customer.id = card.partner_id
+                 LEFT JOIN last_order ON last_order.partner_id = customer.commercial_partner_id
+                     WHERE lot.state = 'open'
+                       AND program.care_points_expiry_mode = 'inactivity'
+                       AND program.care_points_validity_months > 0 %(only)s
+                )
+                UPDATE loyalty_points_lot lot
+                   SET expiry_date = target.expiry_date,
+                       reminder_sent = lot.reminder_sent
+                           AND lot.expiry_date IS NOT NULL
+                           AND target.expiry_date <= lot.expiry_date
+                  FROM target
+                 WHERE lot.id = target.id
+                   AND lot.expiry_date IS DISTINCT FROM target.expiry_date
+             RETURNING lot.id
+                """,
+                only=only_partners,
+            )
+        )
+        lot_ids = [row[0] for row in self.env.cr.fetchall()]
+        if lot_ids:
+            self.browse(lot_ids).invalidate_recordset(["expiry_date", "reminder_sent"])
+        return lot_ids
+
+    @api.model
     def _cron_expire_points(self, batch_size=500):
         """Expire the lots whose expiry date has passed, for one batch of cards.
 
         Safe to rerun: expired lots leave the ``open`` state, so a second run finds
         nothing. The balance is never taken below zero.
         """
+        self._care_refresh_inactivity_expiry()
         domain = self._care_expiry_domain()
         # sudo: the cron expires every card
         groups = self.sudo()._read_group(domain, ["card_id"], limit=batch_size, order="card_id")
@@ -168,6 +238,7 @@ class LoyaltyPointsLot(models.Model):
     @api.model
     def _cron_remind_points_expiry(self, batch_size=200):
         """Email each customer whose points expire soon, once per lot, within the contact policy."""
+        self._care_refresh_inactivity_expiry()
         domain = self._care_reminder_domain()
         # sudo: the cron reminds every card
         groups = self.sudo()._read_group(domain, ["card_id"], limit=batch_size, order="card_id")

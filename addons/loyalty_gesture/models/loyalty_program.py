@@ -10,11 +10,26 @@ class LoyaltyProgram(models.Model):
         help="A coupon of this program can only be applied on an order of the customer "
         "it was issued to (or of a contact of the same company), and only once.",
     )
+    care_points_expiry_mode = fields.Selection(
+        [
+            ("earning", "After each earning"),
+            ("inactivity", "After the last order"),
+        ],
+        string="Points expire",
+        default="earning",
+        required=True,
+        help="After each earning: each earning of points expires the set number of months "
+        "after it was earned.\n"
+        "After the last order: the points expire the set number of months after the "
+        "customer's last confirmed order (never sooner after they were earned); each new "
+        "order pushes their expiry back.",
+    )
     care_points_validity_months = fields.Integer(
         string="Points validity (months)",
         default=0,
-        help="Each earning of points expires this many months after it was earned; "
-        "the oldest points are spent first. 0 means the points never expire.",
+        help="How many months the points stay valid, counted from their earning or from "
+        "the customer's last order (see when points expire); the points that expire first "
+        "are spent first. 0 means the points never expire.",
     )
     care_expiry_reminder_days = fields.Integer(
         string="Expiry reminder (days before)",

@@ -67,7 +67,47 @@ class SaleOrder(models.Model):
             refusal = order._care_personal_coupons_refusal(coupons)
             if refusal:
                 raise ValidationError(refusal)
-        return super().action_confirm()
+        res = super().action_confirm()
+        # an order pushes back the points expiring "after the last order"
+        self.env["loyalty.points.lot"]._care_refresh_inactivity_expiry(self.partner_id)
+        self._care_wake_attentions()
+        return res
+
+    def _care_wake_attentions(self):
+        """Thank-you and referral attentions go out soon after the confirmation, not at night."""
+        rules = (
+            self.env["care.attention.rule"]
+            .sudo()  # sudo: salespeople confirm orders without seeing the care rules
+            .search_count(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("event", "in", ("order_confirmed", "referral", "tier_reached")),
+                    ("delay_days", "=", 0),
+                ],
+                limit=1,
+            )
+        )
+        cron = self.env.ref("loyalty_gesture.ir_cron_care_attentions", raise_if_not_found=False)
+        if rules and cron:
+            cron.sudo()._trigger()  # sudo: salespeople may not manage scheduled actions
+
+    def _action_cancel(self):
+        # sale_loyalty gives back the points the orders spent and takes back those they
+        # earned (their history lines, and so their lots, are deleted): the lots follow, so
+        # that the open lots still hold the card's balance
+        confirmed = self.filtered(lambda order: order.state == "sale")
+        cards = (confirmed.coupon_point_ids.coupon_id | confirmed.order_line.coupon_id).filtered(
+            lambda card: card.program_id._care_tracks_lots()
+        )
+        Lot = self.env["loyalty.points.lot"]
+        if cards:
+            Lot._care_lock_cards(cards)
+            outside_before = cards._care_points_outside_lots()
+        res = super()._action_cancel()
+        for card in cards.exists():
+            card._care_lots_rebalance(outside_before.get(card.id, 0.0))
+        Lot._care_refresh_inactivity_expiry(confirmed.partner_id)
+        return res
 
     # --- Points lots from standard earnings ---
 

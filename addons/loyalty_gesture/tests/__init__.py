@@ -1,4 +1,6 @@
 from . import (
+    test_attention_events,
+    test_attention_rewards,
     test_charter,
     test_fulfilment,
     test_fulfilment_points_concurrency,
@@ -11,5 +13,6 @@ from . import (
     test_metrics,
     test_personal_coupon,
     test_points_expiry,
+    test_points_inactivity,
     test_portrait,
 )

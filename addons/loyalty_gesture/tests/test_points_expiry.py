@@ -64,6 +64,10 @@ class TestPointsExpiry(common.GestureCase):
         self.earn(card, 10, "2025-01-15")
         self.earn(card, 20, "2025-03-01")
         self.earn(card, 30, "2025-04-01")
+        self.assertEqual(
+            self.lots(card).mapped("expiry_date"),
+            [date(2026, 1, 14), date(2026, 2, 28), date(2026, 3, 31)],
+        )
         with freeze_time("2025-05-01"):
             card._care_debit_points(25, "Spent")
         self.assertRecordValues(
@@ -78,6 +82,24 @@ class TestPointsExpiry(common.GestureCase):
         with self.assertRaises(UserError):
             card._care_debit_points(36, "Too much")
         self.assertEqual(card.points, 35)
+
+    def test_spending_takes_the_first_to_expire_first(self):
+        card = self.card()
+        self.earn(card, 10, "2025-01-15")  # expires 2026-01-14
+        self.points_program.care_points_validity_months = 6
+        self.earn(card, 20, "2025-03-01")  # younger, but expires first: 2025-08-31
+        self.points_program.care_points_validity_months = 0
+        self.earn(card, 30, "2025-04-01")  # never expires: spent last
+        with freeze_time("2025-05-01"):
+            card._care_debit_points(25, "Spent")
+        self.assertRecordValues(
+            self.lots(card),
+            [
+                {"points_left": 5, "state": "open"},
+                {"points_left": 0, "state": "spent"},
+                {"points_left": 30, "state": "open"},
+            ],
+        )
 
     def test_expiry_at_the_boundary_day_with_history_line(self):
         card = self.card()
@@ -204,6 +226,62 @@ class TestPointsExpiry(common.GestureCase):
         self.assertEqual(lots[1].points_left, lots[1].points - max(0, cost - 150))
         self.assertEqual(lots[1].history_id.order_id, order.id)
         self.assertAlmostEqual(card.points, sum(lots.mapped("points_left")))
+
+    def test_cancelled_order_gives_its_points_back_in_a_lot(self):
+        card = self.card()
+        self.earn(card, 150, "2025-01-15")
+        with freeze_time("2025-03-01"):
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
+                }
+            )
+            order._update_programs_and_rewards()
+            rewards = order._get_claimable_rewards()[card]
+            self.assertFalse(order._apply_program_reward(rewards[:1], card))
+            order.action_confirm()
+        cost = order.order_line.filtered("is_reward_line").points_cost
+        earned_lot = self.lots(card).filtered(lambda lot: lot.history_id.order_id == order.id)
+        self.assertTrue(earned_lot)
+        with freeze_time("2025-04-01"):
+            order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(order.state, "cancel")
+        self.assertAlmostEqual(card.points, 150, msg="back to the balance before the order")
+        self.assertFalse(earned_lot.exists(), "the points the order earned are taken back")
+        open_lots = self.lots(card).filtered(lambda lot: lot.state == "open")
+        self.assertAlmostEqual(sum(open_lots.mapped("points_left")), card.points)
+        first_lot = self.lots(card)[0]
+        given_back = open_lots.filtered(lambda lot: not lot.history_id)
+        # what the order spent, less what it spent of its own earning
+        self.assertAlmostEqual(given_back.points, min(cost, 150))
+        self.assertAlmostEqual(first_lot.points_left, 150 - min(cost, 150))
+        self.assertRecordValues(
+            given_back, [{"date": date(2025, 4, 1), "expiry_date": date(2026, 3, 31)}]
+        )
+        # the next spending and the expiry see the same balance as the card
+        with freeze_time("2025-05-01"):
+            card._care_debit_points(150, "Spent")
+        self.assertFalse(self.lots(card).filtered(lambda lot: lot.state == "open"))
+
+    def test_cancelling_an_order_whose_points_were_spent_meanwhile(self):
+        card = self.card()
+        with freeze_time("2025-03-01"):
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
+                }
+            )
+            order.action_confirm()
+        self.earn(card, 30, "2025-03-10")
+        with freeze_time("2025-03-20"):
+            card._care_debit_points(60, "Spent")  # 60 of the order's 100 points
+        self.assertEqual(card.points, 70)
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        # sale_loyalty takes the 100 points back: 60 of them were already spent
+        self.assertAlmostEqual(card.points, -30)
+        self.assertFalse(self.lots(card).filtered(lambda lot: lot.state == "open"))
 
     def test_lots_follow_company_rules(self):
         card = self.card()
