@@ -1,5 +1,6 @@
 from datetime import datetime, time, timedelta
 
+import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -250,6 +251,19 @@ class CareAttentionRule(models.Model):
         stop = today - timedelta(days=self.delay_days)
         return stop - timedelta(days=self.grace_days), stop
 
+    def _utc_bounds(self, start, stop):
+        """The window's local days as UTC datetimes: orders are stored in UTC."""
+        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+
+        def utc(day):
+            return (
+                tz.localize(datetime.combine(day, time.min))
+                .astimezone(pytz.utc)
+                .replace(tzinfo=None)
+            )
+
+        return utc(start), utc(stop + timedelta(days=1))
+
     def _anniversary_days(self, start, stop):
         """``[(MM-DD, day)]`` of each day of the window; Feb 29 falls on Feb 28 otherwise."""
         days = []
@@ -284,8 +298,7 @@ class CareAttentionRule(models.Model):
         """SQL of the events due: rows (partner_id, occurrence, order_id)."""
         self.ensure_one()
         company = self.company_id.id
-        begin = datetime.combine(start, time.min)
-        end = datetime.combine(stop + timedelta(days=1), time.min)
+        begin, end = self._utc_bounds(start, stop)
         if self.event in ORDER_EVENTS:
             later = SQL()
             if self.event == "order_followup":

@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged
 
@@ -233,4 +234,4 @@ class TestAttentionBirthday(attention_common.AttentionCase):
         customer.write({"birthdate_date": date(1990, 6, 15)})
         self.assertEqual(customer.care_birthdate_changed_on, date(2020, 1, 1))
         customer.write({"birthdate_date": "1990-06-16"})
-        self.assertEqual(customer.care_birthdate_changed_on, date.today())
+        self.assertEqual(customer.care_birthdate_changed_on, fields.Date.context_today(customer))
