@@ -73,6 +73,14 @@ class TestGrantWizard(common.GestureCase):
         self.assertNotIn(type_b, ranked)
 
     @users("care_agent")
+    def test_severity_speaks_the_agent_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        wizard = self.env["loyalty.gesture.grant.wizard"].with_context(lang="fr_FR")
+        labels = dict(wizard.fields_get(["severity"])["severity"]["selection"])
+        gesture = self.env["loyalty.gesture"].with_context(lang="fr_FR")
+        self.assertEqual(labels, dict(gesture.fields_get(["severity"])["severity"]["selection"]))
+        self.assertEqual(labels["critical"], "Critique")
+
     def test_value_above_maximum_is_refused(self):
         wizard = self.open_wizard()
         wizard.type_id = self.type_coupon.with_env(self.env)

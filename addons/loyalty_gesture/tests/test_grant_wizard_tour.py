@@ -1,10 +1,10 @@
 from odoo.tests import HttpCase, tagged
 
-from . import common
+from . import common, screens
 
 
 @tagged("post_install", "-at_install")
-class TestGrantWizardTour(HttpCase, common.GestureCase):
+class TestGrantWizardTour(screens.ScreensMixin, HttpCase, common.GestureCase):
     def test_agent_grants_a_gesture_in_the_browser(self):
         gesture_type = self.env["loyalty.gesture.type"].create(
             {

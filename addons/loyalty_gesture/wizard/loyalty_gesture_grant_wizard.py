@@ -31,7 +31,10 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     )
     commercial_partner_id = fields.Many2one(related="partner_id.commercial_partner_id")
     severity = fields.Selection(
-        lambda self: self.env["loyalty.gesture"]._fields["severity"].selection,
+        # the gesture's severities, with their labels in the user's language
+        lambda self: (
+            self.env["loyalty.gesture"]._fields["severity"]._description_selection(self.env)
+        ),
         compute="_compute_from_ticket",
         store=True,
         readonly=False,

@@ -33,7 +33,14 @@ class SatisfactionController(http.Controller):
         html = (
             request.env["ir.ui.view"]
             .with_context(lang=lang)
-            ._render_template(template, dict(values or {}, survey_request=survey_request))
+            ._render_template(
+                template,
+                # the survey's own texts too, not only the page's, in the customer's language
+                dict(
+                    values or {},
+                    survey_request=survey_request and survey_request.with_context(lang=lang),
+                ),
+            )
         )
         return request.make_response(html, status=status)
 

@@ -3,6 +3,7 @@ import uuid
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.loyalty_gesture.tests import screens
 from odoo.tests import tagged
 
 from . import common
@@ -11,7 +12,7 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @tagged("post_install", "-at_install")
-class TestOneClickAnswer(common.SatisfactionHttpCase):
+class TestOneClickAnswer(screens.ScreensMixin, common.SatisfactionHttpCase):
     def _get(self, token, score):
         return self.url_open(f"/satisfaction/{token}/{score}", allow_redirects=False)
 
@@ -106,6 +107,25 @@ class TestOneClickAnswer(common.SatisfactionHttpCase):
         response = self._get(request.access_token, 8)
         self.assertIn("Confirmer", response.text)
         self.assertIn("Nous recommanderiez-vous", response.text)
+
+    def test_page_is_all_in_the_customer_language(self):
+        # the survey's own title and question too, whatever the visitor's browser says
+        self.customer.lang = "en_US"
+        request = self.make_request(survey=self.nps)
+        response = self.url_open(
+            f"/satisfaction/{request.access_token}/8",
+            allow_redirects=False,
+            headers={"Accept-Language": "fr-FR", "Cookie": "frontend_lang=fr_FR"},
+        )
+        self.assertIn("Confirm", response.text)
+        self.assertIn(request.survey_id.with_context(lang="en_US").title, response.text)
+        self.assertNotIn(request.survey_id.with_context(lang="fr_FR").title, response.text)
+
+    def test_zero_button_sends_zero(self):
+        # a detractor's 0 is a value like the others on the page, not an empty radio
+        request = self.make_request(survey=self.nps)
+        response = self._get(request.access_token, 0)
+        self.assertRegex(response.text, r'<input[^>]*id="score_0"[^>]*value="0"[^>]*checked')
 
     def test_post_without_csrf_records_nothing(self):
         request = self.make_request(survey=self.csat)

@@ -1,10 +1,11 @@
+from odoo.addons.loyalty_gesture.tests import screens
 from odoo.tests import HttpCase, tagged
 
 from . import common
 
 
 @tagged("post_install", "-at_install")
-class TestCampaignTour(HttpCase, common.WinbackCase):
+class TestCampaignTour(screens.ScreensMixin, HttpCase, common.WinbackCase):
     def test_manager_starts_a_campaign_in_the_browser(self):
         sleepers = self.env["res.partner"]
         for i in range(20):

@@ -1,5 +1,6 @@
 /** @odoo-module **/
 
+import {careScreenshot} from "@loyalty_gesture/../tests/tours/care_screenshot";
 import {registry} from "@web/core/registry";
 
 // A customer clicked "3" in the email, changes their mind to "2", adds a comment
@@ -21,6 +22,11 @@ registry.category("web_tour.tours").add("satisfaction_one_click_answer", {
             run: "edit The parcel came late.",
         },
         {
+            content: "The answer, before it is confirmed",
+            trigger: ".o_satisfaction_form input#score_2:checked",
+            run: () => careScreenshot("04_survey_answer"),
+        },
+        {
             content: "Confirm",
             trigger: ".o_satisfaction_form button[type='submit']",
             run: "click",
@@ -28,6 +34,7 @@ registry.category("web_tour.tours").add("satisfaction_one_click_answer", {
         {
             content: "Thanks page",
             trigger: ".o_satisfaction_thanks",
+            run: () => careScreenshot("05_survey_thanks"),
         },
     ],
 });

@@ -1,5 +1,6 @@
 /** @odoo-module **/
 
+import {careScreenshot} from "@loyalty_gesture/../tests/tours/care_screenshot";
 import {registry} from "@web/core/registry";
 
 // A care manager creates a win-back campaign on dormant and lost customers with a
@@ -30,6 +31,11 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
             run: "edit 50",
         },
         {
+            content: "The campaign's segment",
+            trigger: ".o_form_view .o_field_widget[name='segment_dormant'] input:checked",
+            run: () => careScreenshot("06_campaign_draft"),
+        },
+        {
             content: "Offer a gesture",
             trigger: ".o_form_view .o_field_widget[name='gesture_type_id'] input",
             run: "edit Win-back test coupon",
@@ -55,6 +61,10 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
         {
             content: "Its results are shown",
             trigger: ".o_form_view .o_field_widget[name='holdout_count']",
+            async run() {
+                this.anchor.scrollIntoView({block: "center"});
+                await careScreenshot("07_campaign_running");
+            },
         },
         {
             content: "Open the members",
@@ -64,6 +74,7 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
         {
             content: "The members are listed",
             trigger: ".o_list_view .o_data_row, .o_pivot_view, .o_graph_view",
+            run: () => careScreenshot("08_campaign_members"),
         },
     ],
 });
