@@ -4,6 +4,7 @@ from . import (
     care_contact_log,
     care_contact_log_attention,
     care_contact_log_points_expiry,
+    care_field_policy,
     care_number_guard,
     helpdesk_ticket,
     loyalty_card,
