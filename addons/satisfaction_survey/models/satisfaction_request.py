@@ -300,9 +300,14 @@ class SatisfactionRequest(models.Model):
                 )
             if model and not self.env.su:
                 self._check_user_source(vals)
-            if model == "helpdesk.ticket" and vals.get("res_id") and "ticket_id" not in vals:
-                vals["ticket_id"] = vals["res_id"]
-        return super().create(vals_list)
+        requests = super().create(vals_list)
+        about_tickets = requests.filtered(
+            lambda request: request.res_model == "helpdesk.ticket" and not request.ticket_id
+        )
+        for request in about_tickets:
+            # sudo: the ticket a request is about is derived, never set by the user
+            request.sudo().ticket_id = request.res_id
+        return requests
 
     def _check_user_source(self, vals):
         """A Care manager's manual request may name a source they can read, in its company."""

@@ -111,18 +111,18 @@ class TestSurveyAnswerRules(common.SatisfactionCase):
         # the web client's survey list and form load for the manager
         surveys = self.env["survey.survey"].with_user(self.manager)
         views = surveys.get_views([(False, "list"), (False, "form")])
-        list_fields = {name: {} for name in views["views"]["list"]["fields"]}
-        found = surveys.web_search_read([], list_fields)["records"]
-        self.assertEqual(
-            {record["id"] for record in found} & {self.other_survey.id, self.csat.id},
-            {self.csat.id},
-        )
-        form_fields = {
+        self.assertIn("list", views["views"])
+        view_fields = {
             name: {}
             for name, field in views["models"]["survey.survey"]["fields"].items()
             if field["type"] not in ("one2many", "many2many")
         }
-        surveys.browse(self.csat.id).web_read(form_fields)
+        found = surveys.web_search_read([], view_fields)["records"]
+        self.assertEqual(
+            {record["id"] for record in found} & {self.other_survey.id, self.csat.id},
+            {self.csat.id},
+        )
+        surveys.browse(self.csat.id).web_read(view_fields)
 
     def test_survey_groups_keep_their_own_rights(self):
         __, found = self._visible(self.survey_user, "survey.user_input")

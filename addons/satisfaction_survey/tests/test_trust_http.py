@@ -39,10 +39,12 @@ class TestAnswerPageOnce(common.SatisfactionHttpCase):
         request = self.make_request(survey=self.nps, user_id=self.agent.id)
         token = request.access_token
         csrf = self._csrf(token)
-        messages_before = self.env["mail.message"].search_count(
-            [("model", "=", request._name), ("res_id", "=", request.id)]
-        )
-        for _attempt in range(3):
+        messages = self.env["mail.message"]
+        on_request = [("model", "=", request._name), ("res_id", "=", request.id)]
+        response = self._post(token, csrf, 3, "Too slow.")
+        self.assertIn("o_satisfaction_thanks", response.text)
+        after_first = messages.search_count(on_request)
+        for _attempt in range(2):
             response = self._post(token, csrf, 3, "Too slow.")
             self.assertEqual(response.status_code, 200)
             self.assertIn("o_satisfaction_thanks", response.text)
@@ -51,14 +53,7 @@ class TestAnswerPageOnce(common.SatisfactionHttpCase):
             request, [{"score": 3, "answer_change_count": 0, "loop_state": "open"}]
         )
         self.assertEqual(len(self._customer_notes(request)), 1, "one note for one answer")
-        self.assertEqual(
-            self.env["mail.message"].search_count(
-                [("model", "=", request._name), ("res_id", "=", request.id)]
-            )
-            - messages_before,
-            2,
-            "the answer's note and the follow-up's tracking, nothing twice",
-        )
+        self.assertEqual(messages.search_count(on_request), after_first, "replays post nothing")
         self.assertEqual(len(request.activity_ids), 1)
         self.assertEqual(
             len(self.env["survey.user_input"].search([("partner_id", "=", self.customer.id)])), 1

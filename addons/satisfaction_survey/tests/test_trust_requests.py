@@ -165,7 +165,13 @@ class TestRequestAllowList(common.SatisfactionCase):
         request = (
             self.env["satisfaction.request"]
             .sudo()
-            .create({"partner_id": self.customer.id, "survey_id": self.nps.id})
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "survey_id": self.nps.id,
+                    "company_id": self.company.id,
+                }
+            )
         )
         with self.assertRaises(AccessError):
             request.with_env(self.env).write({"user_id": self.env.uid})
