@@ -136,7 +136,9 @@ class TestRequestAllowList(common.SatisfactionCase):
             requests.create(dict(base, res_model="helpdesk.ticket", res_id=99999999))
         ticket = self.make_ticket()
         request = requests.create(dict(base, res_model="helpdesk.ticket", res_id=ticket.id))
-        self.assertRecordValues(request, [{"ticket_id": ticket.id, "source_name": ticket.name}])
+        self.assertRecordValues(
+            request, [{"ticket_id": ticket.id, "source_name": ticket.display_name}]
+        )
 
     def test_source_name_of_another_company_is_restricted(self):
         # Issue #17: a request pointing at another company's ticket (forged before the
