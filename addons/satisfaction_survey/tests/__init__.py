@@ -7,5 +7,6 @@ from . import (
     test_triggers,
     test_trust_answers,
     test_trust_http,
+    test_trust_migration,
     test_trust_requests,
 )
