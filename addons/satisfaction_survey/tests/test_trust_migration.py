@@ -58,6 +58,10 @@ class TestTrustMigration(common.SatisfactionCase):
                 forged | kept,
                 [
                     {"res_model": False, "res_id": 0, "answer_change_count": 0},
-                    {"res_model": "res.partner", "res_id": self.customer_2.id},
+                    {
+                        "res_model": "res.partner",
+                        "res_id": self.customer_2.id,
+                        "answer_change_count": 0,
+                    },
                 ],
             )
