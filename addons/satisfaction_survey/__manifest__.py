@@ -2,7 +2,7 @@
 {
     "name": "Satisfaction Surveys",
     "summary": "One-click CSAT and NPS surveys after tickets, orders and gestures",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "After-Sales",
     "license": "AGPL-3",
     "author": "Customer Care Suite",
@@ -18,6 +18,7 @@
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
         "views/satisfaction_templates.xml",
+        "views/satisfaction_answer_limit_templates.xml",
         "views/satisfaction_request_views.xml",
         "views/satisfaction_report_views.xml",
         "views/res_config_settings_views.xml",

@@ -1,7 +1,6 @@
 import re
 
 from odoo import http
-from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 from odoo.tools.misc import get_lang
 
@@ -76,11 +75,16 @@ class SatisfactionController(http.Controller):
         sitemap=False,
     )
     def satisfaction_submit(self, token, score=None, comment=None, **kwargs):
-        survey_request = self._get_request_sudo(token)
-        if not survey_request:
+        if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
             return self._invalid()
-        try:
-            survey_request._record_answer(int(score), comment)
-        except (TypeError, ValueError, UserError, ValidationError):
+        # The row is locked while recording: a second Confirm at the same time waits,
+        # then finds the same answer ("unchanged") and shows the same thanks page.
+        requests = request.env["satisfaction.request"]
+        survey_request, outcome = requests._submit_answer(token, score, comment)
+        if outcome == "invalid":
             return self._invalid()
+        if outcome == "capped":
+            return self._render(
+                survey_request, "satisfaction_survey.satisfaction_page_answer_locked"
+            )
         return self._render(survey_request, "satisfaction_survey.satisfaction_page_thanks")

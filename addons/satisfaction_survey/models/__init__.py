@@ -11,4 +11,5 @@ from . import (
     satisfaction_report,
     satisfaction_request,
     survey_survey,
+    survey_user_input,
 )

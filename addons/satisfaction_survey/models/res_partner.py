@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 
@@ -6,35 +6,47 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     satisfaction_last_nps = fields.Integer(
-        string="Last NPS score", compute="_compute_satisfaction_last", groups="base.group_user"
+        string="Last NPS score",
+        compute="_compute_satisfaction_last",
+        groups="loyalty_gesture.group_care_agent",
     )
     satisfaction_last_nps_category = fields.Selection(
         [("promoter", "Promoter"), ("passive", "Passive"), ("detractor", "Detractor")],
         string="Last NPS category",
         compute="_compute_satisfaction_last",
-        groups="base.group_user",
+        groups="loyalty_gesture.group_care_agent",
     )
     satisfaction_last_csat = fields.Integer(
-        string="Last CSAT score", compute="_compute_satisfaction_last", groups="base.group_user"
+        string="Last CSAT score",
+        compute="_compute_satisfaction_last",
+        groups="loyalty_gesture.group_care_agent",
     )
     satisfaction_last_date = fields.Datetime(
-        string="Last survey answer", compute="_compute_satisfaction_last", groups="base.group_user"
+        string="Last survey answer",
+        compute="_compute_satisfaction_last",
+        groups="loyalty_gesture.group_care_agent",
     )
     satisfaction_request_count = fields.Integer(
-        string="Surveys", compute="_compute_satisfaction_last", groups="base.group_user"
+        string="Surveys",
+        compute="_compute_satisfaction_last",
+        groups="loyalty_gesture.group_care_agent",
     )
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_satisfaction_last(self):
-        last = self._satisfaction_last_answers()
-        counts = dict(
-            self.env["satisfaction.request"]
-            .sudo()  # sudo: a count, not records
-            ._read_group(
-                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-                ["commercial_partner_id"],
-                ["__count"],
+        # What the user may see: the answers of their companies' requests, the count of
+        # the requests the smart button opens (read with their own rights).
+        last = self._satisfaction_last_answers(company_ids=self.env.companies.ids)
+        requests = self.env["satisfaction.request"]
+        counts = {}
+        if requests.has_access("read"):
+            counts = dict(
+                requests._read_group(
+                    [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+                    ["commercial_partner_id"],
+                    ["__count"],
+                )
             )
-        )
         for partner in self:
             commercial = partner.commercial_partner_id
             answers = last.get(commercial.id, {})
@@ -56,11 +68,13 @@ class ResPartner(models.Model):
         action["context"] = {}
         return action
 
-    def _satisfaction_last_answers(self, partner_ids=None):
+    def _satisfaction_last_answers(self, partner_ids=None, company_ids=None):
         """``{commercial partner id: {kind: (score, date, nps category)}}``, one query.
 
         ``partner_ids``: commercial partners already known (reading them from ``self``
-        costs a query per thousand partners).
+        costs a query per thousand partners). ``company_ids``: only the answers given to
+        these companies (``None``: every company, for the customer metrics registry,
+        an aggregate the suite's scorings read on purpose).
         """
         if partner_ids is None:
             partner_ids = self.commercial_partner_id.ids
@@ -75,9 +89,10 @@ class ResPartner(models.Model):
                 "SELECT DISTINCT ON (commercial_partner_id, kind) "
                 "commercial_partner_id, kind, score, answered_date, nps_category "
                 "FROM satisfaction_request "
-                "WHERE state = 'answered' AND commercial_partner_id = ANY(%s) "
+                "WHERE state = 'answered' AND commercial_partner_id = ANY(%s) %s"
                 "ORDER BY commercial_partner_id, kind, answered_date DESC, id DESC",
                 partner_ids,
+                SQL("AND company_id = ANY(%s) ", company_ids) if company_ids is not None else SQL(),
             )
         )
         result = {}

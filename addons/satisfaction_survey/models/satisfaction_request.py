@@ -9,25 +9,24 @@ from odoo.tools import SQL
 
 SCORE_RANGES = {"csat": (1, 5), "nps": (0, 10)}
 OPEN_STATES = ("pending", "sent")
-# Only the request's own methods (as superuser) write these: an agent may schedule a
-# follow-up on a request, never forge an answer or a sending.
-PROTECTED_FIELDS = {
-    "state",
-    "skip_reason",
-    "score",
-    "comment",
-    "answered_date",
-    "sent_date",
-    "expiry_date",
-    "reminder_date",
-    "access_token",
-    "user_input_id",
-    "loop_state",
-    "loop_opened_date",
-    "loop_deadline",
-    "loop_closed_date",
-    "suggested_gesture_type_id",
-}
+# The records a survey asks about: what the triggers create requests for (ticket closed,
+# order invoiced, gesture done, relationship NPS). Checked before any ``env[res_model]``.
+SOURCE_MODELS = ("helpdesk.ticket", "sale.order", "loyalty.gesture", "res.partner")
+# Set once, when the request is created, then frozen for everyone but the server.
+REFERENCE_FIELDS = frozenset(
+    {"partner_id", "survey_id", "company_id", "res_model", "res_id", "ticket_id", "access_token"}
+)
+# What Care users may set, by operation (``"create"`` is the manager's manual request).
+# Everything else (status, answer, sending dates, follow-up, repair gesture) is written
+# by the request's own methods as superuser.
+MANAGER_CREATE_FIELDS = frozenset(
+    {"partner_id", "survey_id", "company_id", "res_model", "res_id", "scheduled_date", "user_id"}
+)
+# After creation: the owner of the follow-up, and the sending date while still pending.
+WRITE_FIELDS = frozenset({"user_id"})
+PENDING_WRITE_FIELDS = frozenset({"scheduled_date"})
+# A customer may change their mind this many times after their first answer.
+MAX_ANSWER_CHANGES = 5
 
 
 def _new_token(_records=None):
@@ -44,7 +43,7 @@ class SatisfactionRequest(models.Model):
 
     _name = "satisfaction.request"
     _description = "Satisfaction survey request"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "care.field.policy"]
     _order = "create_date desc, id desc"
     _check_company_auto = True
 
@@ -72,7 +71,6 @@ class SatisfactionRequest(models.Model):
         [("csat", "CSAT"), ("nps", "NPS")],
         compute="_compute_kind",
         store=True,
-        readonly=False,
         precompute=True,
         required=True,
     )
@@ -147,6 +145,12 @@ class SatisfactionRequest(models.Model):
     )
     score = fields.Integer(readonly=True, copy=False, aggregator="avg", tracking=True)
     comment = fields.Text(readonly=True, copy=False)
+    answer_change_count = fields.Integer(
+        string="Answer changes",
+        readonly=True,
+        copy=False,
+        help="How many times the customer changed their first answer (at most 5).",
+    )
     user_input_id = fields.Many2one(
         "survey.user_input", string="Survey answer", readonly=True, copy=False, ondelete="set null"
     )
@@ -223,12 +227,19 @@ class SatisfactionRequest(models.Model):
                 or request.partner_id.commercial_partner_id.user_id
             )
 
+    @api.depends_context("uid", "allowed_company_ids")
     @api.depends("res_model", "res_id")
     def _compute_source_name(self):
+        restricted = self.env._("Restricted")
+        names = {}
+        for model, records in self._get_source_records().items():
+            names.update(dict.fromkeys(((model, rid) for rid in records.ids), restricted))
+            # sudo: only the records the user may read (checked just before); their
+            # names may depend on related records the user may not open themselves
+            for record in records._filtered_access("read").sudo():
+                names[model, record.id] = record.display_name
         for request in self:
-            record = request._get_source_record()
-            # sudo: a name only, the source may be restricted
-            request.source_name = record.sudo().display_name if record else False
+            request.source_name = names.get((request.res_model, request.res_id), False)
 
     @api.depends("kind", "score", "state")
     def _compute_score_categories(self):
@@ -252,6 +263,21 @@ class SatisfactionRequest(models.Model):
         for request in self:
             request.display_name = f"{kinds.get(request.kind, '')} · {request.partner_id.name}"
 
+    @api.constrains("res_model", "res_id")
+    def _check_source_model(self):
+        for request in self:
+            if request.res_model and request.res_model not in SOURCE_MODELS:
+                raise ValidationError(
+                    self.env._(
+                        "A survey request cannot be about a record of %(model)s.",
+                        model=request.res_model,
+                    )
+                )
+            if bool(request.res_model) != bool(request.res_id):
+                raise ValidationError(
+                    self.env._("A survey request's source needs both a model and a record.")
+                )
+
     @api.constrains("survey_id")
     def _check_survey_is_satisfaction(self):
         if any(not request.survey_id.satisfaction_kind for request in self):
@@ -263,18 +289,84 @@ class SatisfactionRequest(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su and any(PROTECTED_FIELDS & vals.keys() for vals in vals_list):
-            raise UserError(
-                self.env._("A survey request is created pending; only the customer answers it.")
-            )
-        return super().create(vals_list)
+        for vals in vals_list:
+            model = vals.get("res_model")
+            # the fixed list first: nothing below may look up env[model] for another name
+            if model and model not in SOURCE_MODELS:
+                raise ValidationError(
+                    self.env._(
+                        "A survey request cannot be about a record of %(model)s.", model=model
+                    )
+                )
+            if model and not self.env.su:
+                self._check_user_source(vals)
+        requests = super().create(vals_list)
+        about_tickets = requests.filtered(
+            lambda request: request.res_model == "helpdesk.ticket" and not request.ticket_id
+        )
+        for request in about_tickets:
+            # sudo: the ticket a request is about is derived, never set by the user
+            request.sudo().ticket_id = request.res_id
+        return requests
 
-    def write(self, vals):
-        if not self.env.su and PROTECTED_FIELDS & vals.keys():
+    def _check_user_source(self, vals):
+        """A Care manager's manual request may name a source they can read, in its company."""
+        res_id = vals.get("res_id")
+        record = self.env[vals["res_model"]]
+        if isinstance(res_id, int) and res_id > 0:
+            record = record.browse(res_id).exists()
+        if not record or not record.has_access("read"):
             raise UserError(
-                self.env._("The status and the answer of a survey request cannot be edited.")
+                self.env._("The source of a survey request must be a record you can open.")
             )
-        return super().write(vals)
+        company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+        if "company_id" in record._fields and record.company_id and record.company_id != company:
+            raise UserError(
+                self.env._("The source of a survey request must belong to the same company.")
+            )
+
+    def _care_writable_fields(self, operation):
+        """Who may set what on a survey request (the superuser writes everything else).
+
+        - create (Care managers, the ACL gives agents no create): the customer, the
+          survey, the company, the source record (checked), the sending date and the owner;
+        - write (agents and managers): the owner of the follow-up, and the sending date
+          while the request is still pending. References, status, answer, dates of
+          sending and the follow-up are never set by a user.
+        """
+        if operation == "create":
+            return set(MANAGER_CREATE_FIELDS)
+        allowed = set(WRITE_FIELDS)
+        if self.state == "pending":
+            allowed |= PENDING_WRITE_FIELDS
+        return allowed
+
+    def _care_refuse_fields(self, fields_refused):
+        if fields_refused & REFERENCE_FIELDS:
+            raise UserError(
+                self.env._(
+                    "The customer, survey, company, source and answer link of a survey request "
+                    "are set when it is created and cannot change."
+                )
+            )
+        if self and fields_refused & PENDING_WRITE_FIELDS:
+            raise UserError(
+                self.env._("The sending date of a survey request can change only while pending.")
+            )
+        raise UserError(
+            self.env._(
+                "The status, answer and follow-up of a survey request are set by the survey "
+                "itself: %(fields)s cannot be edited.",
+                fields=", ".join(
+                    sorted(
+                        self._fields[name]._description_string(self.env)
+                        if name in self._fields
+                        else name
+                        for name in fields_refused
+                    )
+                ),
+            )
+        )
 
     # --- Actions ---
 
@@ -296,6 +388,8 @@ class SatisfactionRequest(models.Model):
         record = self._get_source_record()
         if not record:
             raise UserError(self.env._("This survey request has no source record."))
+        if not record.has_access("read"):
+            raise UserError(self.env._("You are not allowed to open the source of this survey."))
         return {
             "type": "ir.actions.act_window",
             "res_model": record._name,
@@ -312,7 +406,8 @@ class SatisfactionRequest(models.Model):
         if not gesture_type:
             raise UserError(self.env._("The gesture catalog has no repair gesture type."))
         if not self.gesture_id:
-            self.gesture_id = self.env["loyalty.gesture"].create(
+            # sudo: links the gesture the user just created (the link is server-set)
+            self.sudo().gesture_id = self.env["loyalty.gesture"].create(
                 {
                     "partner_id": self.commercial_partner_id.id,
                     "ticket_id": self.ticket_id.id,
@@ -335,10 +430,23 @@ class SatisfactionRequest(models.Model):
     # --- Business ---
 
     def _get_source_record(self):
+        """The record the survey asks about, in the caller's environment, or None."""
         self.ensure_one()
-        if not self.res_model or not self.res_id or self.res_model not in self.env:
+        if self.res_model not in SOURCE_MODELS or not self.res_id or self.res_model not in self.env:
             return None
         return self.env[self.res_model].browse(self.res_id).exists()
+
+    def _get_source_records(self):
+        """``{model: existing source records}`` of ``self``, in the caller's environment."""
+        ids_by_model = {}
+        for request in self:
+            if request.res_model in SOURCE_MODELS and request.res_id:
+                ids_by_model.setdefault(request.res_model, set()).add(request.res_id)
+        return {
+            model: self.env[model].browse(sorted(ids)).exists()
+            for model, ids in ids_by_model.items()
+            if model in self.env
+        }
 
     def _get_score_range(self):
         self.ensure_one()
@@ -620,12 +728,47 @@ class SatisfactionRequest(models.Model):
         overdue.sudo().write({"state": "expired"})  # sudo: see write
         return overdue
 
+    @api.model
+    def _submit_answer(self, token, score, comment=None):
+        """Record the answer posted from the public page for ``token``.
+
+        Returns ``(request, outcome)``: ``outcome`` as :meth:`_record_answer`, or
+        ``"invalid"`` (unknown, expired or unanswerable link, score out of range).
+        """
+        # the visitor is usually public and has no access right; the exact,
+        # unguessable token designates the one request they may answer.
+        requests_sudo = self.sudo()  # sudo: public visitor, see above
+        survey_request = requests_sudo.search([("access_token", "=", token)])
+        if len(survey_request) != 1:
+            return requests_sudo, "invalid"
+        try:
+            return survey_request, survey_request._record_answer(int(score), comment)
+        except (TypeError, ValueError, UserError, ValidationError):
+            return survey_request, "invalid"
+
+    def _lock_for_answer(self):
+        """Lock the request's row until the end of the transaction, then reread it.
+
+        Two Confirms at once (a double click, a mail scanner and the customer) wait for
+        each other here; the second one then sees the first answer (PostgreSQL makes
+        it retry on a fresh snapshot when the first one changed the row).
+        """
+        self.flush_recordset()
+        self.env.execute_query(
+            SQL("SELECT id FROM satisfaction_request WHERE id IN %s FOR UPDATE", tuple(self.ids))
+        )
+        self.invalidate_recordset()
+
     def _record_answer(self, score, comment=None):
         """Record (or update) the customer's answer in the request and its survey input.
 
-        A second answer updates the first one: same survey input, same lines.
+        A second answer updates the first one: same survey input, same lines. Returns
+        ``"recorded"``, ``"unchanged"`` (the same answer again: nothing is written, no
+        message) or ``"capped"`` (the customer already changed their answer
+        ``MAX_ANSWER_CHANGES`` times: the last one is kept).
         """
         self.ensure_one()
+        self._lock_for_answer()
         if not self._is_answerable():
             raise UserError(self.env._("This survey link is no longer valid."))
         low, high = self._get_score_range()
@@ -635,21 +778,27 @@ class SatisfactionRequest(models.Model):
             )
         comment = (comment or "").strip()[:5000] or False
         request_sudo = self.sudo()  # sudo: only this method records answers, see write
+        changing = request_sudo.state == "answered"
+        if changing and (request_sudo.score, request_sudo.comment or False) == (score, comment):
+            return "unchanged"
+        if changing and request_sudo.answer_change_count >= MAX_ANSWER_CHANGES:
+            return "capped"
         request_sudo._save_user_input(score, comment)
-        request_sudo.write(
-            {
-                "state": "answered",
-                "score": score,
-                "comment": comment,
-                "answered_date": fields.Datetime.now(),
-            }
-        )
-        request_sudo.message_post(
-            body=self.env._("Answered with a score of %(score)s.", score=score),
-            author_id=self.partner_id.id,
-        )
+        vals = {"state": "answered", "score": score, "comment": comment}
+        if changing:
+            vals["answer_change_count"] = request_sudo.answer_change_count + 1
+        else:
+            vals["answered_date"] = fields.Datetime.now()
+        # one message per real change, written here: no tracking message beside it
+        request_sudo.with_context(mail_notrack=True).write(vals)
+        if changing:
+            body = self.env._("Changed the answer to a score of %(score)s.", score=score)
+        else:
+            body = self.env._("Answered with a score of %(score)s.", score=score)
+        request_sudo.message_post(body=body, author_id=self.partner_id.id)
         if request_sudo.is_unhappy and request_sudo.loop_state == "none":
             request_sudo._open_loop()
+        return "recorded"
 
     def _save_user_input(self, score, comment):
         """Write the answer into the survey's own answer model (one per request)."""
@@ -686,8 +835,16 @@ class SatisfactionRequest(models.Model):
             user_input._mark_done()
 
     def _open_loop(self):
-        """Ask the owner to call the unhappy customer back, with a repair suggestion."""
+        """Ask the owner to call the unhappy customer back, with a repair suggestion.
+
+        Idempotent: a request whose follow-up is already open, or that already has its
+        follow-up activity, gets no second one.
+        """
         self.ensure_one()
+        activity_type = self.env.ref("satisfaction_survey.mail_activity_type_satisfaction_followup")
+        # sudo: whoever triggers the answer (the public page) may not read activities
+        if self.loop_state != "none" or activity_type in self.sudo().activity_ids.activity_type_id:
+            return
         gesture_type = self.company_id._satisfaction_repair_type()
         deadline = fields.Date.context_today(self) + timedelta(
             days=self.company_id.satisfaction_loop_days
@@ -711,7 +868,7 @@ class SatisfactionRequest(models.Model):
                 "Suggested repair gesture: %(gesture)s.", gesture=gesture_type.name
             )
         self.activity_schedule(
-            "satisfaction_survey.mail_activity_type_satisfaction_followup",
+            activity_type_id=activity_type.id,
             date_deadline=deadline,
             summary=self.env._("Unhappy customer: close the loop"),
             note=note,

@@ -5,4 +5,8 @@ from . import (
     test_scores,
     test_sending,
     test_triggers,
+    test_trust_answers,
+    test_trust_http,
+    test_trust_migration,
+    test_trust_requests,
 )

@@ -47,6 +47,13 @@ def setup_satisfaction_data(cls):
         company_id=cls.company_b.id,
         company_ids=[(6, 0, cls.company_b.ids)],
     )
+    cls.agent_b = mail_new_test_user(
+        cls.env,
+        login="ss_agent_b",
+        groups="loyalty_gesture.group_care_agent",
+        company_id=cls.company_b.id,
+        company_ids=[(6, 0, cls.company_b.ids)],
+    )
     cls.portal_user = mail_new_test_user(cls.env, login="ss_portal", groups="base.group_portal")
     cls.plain_user = mail_new_test_user(cls.env, login="ss_plain", groups="base.group_user")
     partners = cls.env["res.partner"]
