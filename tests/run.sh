@@ -7,7 +7,10 @@
 #   care_sl  = copy of care_lg in English           -> Odoo's sale_loyalty tests
 #   care_ss  = copy of care_lg + satisfaction_survey -> its tests
 #   care_wb  = copy of care_ss + winback             -> its tests and tests/
-#   care_life = copy of care_wb: upgrade, uninstall and reinstall each addon (tests/lifecycle.py)
+#   care_life = the previous landed version of our addons (commit in tests/PREVIOUS_RELEASE)
+#               with demo data, upgraded with the current code, then each addon uninstalled
+#               and reinstalled (tests/lifecycle.py); a copy of care_wb if that commit is
+#               not in the clone (a loud warning says so)
 # Exits non-zero on any failure, on a skipped test, or when no test ran.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -54,10 +57,41 @@ run_pytest() {  # run_pytest <db> <paths...>
 }
 PYTEST_ARGS=("$@")
 
-lifecycle() {  # lifecycle <template> <db>: upgrade, uninstall, reinstall in a copy
-    createdb -T "$1" "$2"
-    cp -a "$WORK/data/filestore/$1" "$WORK/data/filestore/$2" 2>/dev/null || true
-    "$PY" "$ROOT/tests/lifecycle.py" "$CONF" "$2" "$WORK" || { RESULT=1; tail -40 "$WORK"/lifecycle-*.log; }
+# The previous landed version of our addons: the lifecycle step upgrades a database built
+# with it, so the migrations in addons/*/migrations/ run on real data of that version.
+PREVIOUS_RELEASE=$(tr -d '[:space:]' <"$ROOT/tests/PREVIOUS_RELEASE")
+build_previous() {  # build_previous <db>: install the previous release (demo, French); 1 if absent
+    local db=$1 prev="$WORK/previous" conf="$WORK/odoo-previous.conf" t0
+    if ! git -C "$ROOT" cat-file -e "$PREVIOUS_RELEASE^{commit}" 2>/dev/null; then
+        log "################################################################################"
+        log "WARNING: commit $PREVIOUS_RELEASE (tests/PREVIOUS_RELEASE) is not in this clone"
+        log "(shallow or exported copy): the lifecycle step upgrades a database built with the"
+        log "CURRENT code instead, so the migrations from the previous release are NOT tested."
+        log "################################################################################"
+        return 1
+    fi
+    t0=$(date +%s)
+    mkdir -p "$prev"
+    git -C "$ROOT" archive "$PREVIOUS_RELEASE" addons | tar -x -C "$prev"
+    odoo_conf "$conf" "$WORK/data"
+    sed -i "s|^addons_path = .*|addons_path = $prev/addons|" "$conf"
+    "$PY" -m odoo -c "$conf" -d "$db" -i winback --load-language=fr_FR --stop-after-init \
+        >"$WORK/install-$db.log" 2>&1 || { tail -50 "$WORK/install-$db.log"; die "installing the previous release in $db failed"; }
+    if grep -E " (ERROR|CRITICAL) " "$WORK/install-$db.log" >/dev/null; then
+        grep -E -A20 " (ERROR|CRITICAL) " "$WORK/install-$db.log" | head -80
+        die "installing the previous release in $db logged errors"
+    fi
+    log "installed the previous release ${PREVIOUS_RELEASE:0:7} of our addons in $db ($(($(date +%s) - t0)) s)"
+}
+
+lifecycle() {  # lifecycle <current db> <db>: upgrade from the previous release, uninstall, reinstall
+    local from=$PREVIOUS_RELEASE
+    if ! build_previous "$2"; then
+        from=""
+        createdb -T "$1" "$2"
+        cp -a "$WORK/data/filestore/$1" "$WORK/data/filestore/$2" 2>/dev/null || true
+    fi
+    "$PY" "$ROOT/tests/lifecycle.py" "$CONF" "$2" "$WORK" ${from:+"$from"} || { RESULT=1; tail -40 "$WORK"/lifecycle-*.log; }
 }
 export PYTHONPATH="$ROOT/tests${PYTHONPATH:+:$PYTHONPATH}"
 
