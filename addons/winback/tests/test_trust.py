@@ -7,6 +7,8 @@ fields each role may set in each state (``care.field.policy``); nothing is read 
 route of the web client.
 """
 
+import importlib.util
+import os
 from datetime import timedelta
 
 from odoo import fields
@@ -378,3 +380,39 @@ class TestTrustRpc(HttpCase, TrustCase):
         member.invalidate_recordset()
         self.assertEqual(member.state, "responded")
         self.assertEqual(self.campaign.budget, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestTrustMigration(TrustCase):
+    def test_templates_of_the_previous_release_are_upgraded(self):
+        """18.0.1.1.0 post-trust: the stored (noupdate) bodies announce granted offers only."""
+        path = os.path.join(
+            os.path.dirname(os.path.dirname(__file__)), "migrations", "18.0.1.1.0", "post-trust.py"
+        )
+        spec = importlib.util.spec_from_file_location("winback_post_trust", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        offer = self.env.ref("winback.mail_template_winback_offer")
+        reminder = self.env.ref("winback.mail_template_winback_reminder")
+        # the bodies as the previous release stored them, in two languages
+        for template, changes in (
+            (offer, migration.CHANGES["mail_template_winback_offer"]),
+            (reminder, migration.CHANGES["mail_template_winback_reminder"]),
+        ):
+            body = template.body_html
+            for old, new in changes:
+                self.assertIn(new, body)
+                body = body.replace(new, old)
+            template.with_context(lang="en_US").body_html = body
+            template.with_context(lang="fr_FR").body_html = body.replace("Dear", "Cher")
+        self.env.flush_all()
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        migration.migrate(self.env.cr, "18.0.1.0.0")  # idempotent
+        self.env.invalidate_all()
+        for lang in ("en_US", "fr_FR"):
+            body = offer.with_context(lang=lang).body_html
+            self.assertIn("object.gesture_id.state in ('done', 'followed_up')", body)
+            self.assertNotIn('t-if="object.gesture_id"', body)
+            body = reminder.with_context(lang=lang).body_html
+            self.assertIn("<p t-if=\"offer.state in ('done', 'followed_up')\">", body)
+        self.assertIn("Cher", offer.with_context(lang="fr_FR").body_html)
