@@ -132,6 +132,13 @@ class WinbackCustomerScore(models.Model):
                 drivers.append(self.env._("Ordering at their usual rhythm"))
             score.churn_drivers = "\n".join(drivers)
 
+    # --- CRUD ---
+
+    def _care_writable_fields(self, operation):
+        """Server-only: no user sets a score (users without an access line are told so)."""
+        self.check_access(operation)
+        return set()
+
     # --- Actions ---
 
     @api.model

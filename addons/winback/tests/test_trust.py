@@ -291,7 +291,7 @@ class TestMembersScoresTargets(TrustCase):
         target.write({"target": 85})
         with self.assertRaises(UserError):
             target.write({"company_id": self.company_b.id})
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):  # the company rule
             Target.create({"kpi": "nps", "target": 10, "company_id": self.company_b.id})
         with self.assertRaises(AccessError):
             target.with_user(self.agent).write({"target": 1})
