@@ -21,6 +21,17 @@ from psycopg2 import sql
 
 ADDONS = ["loyalty_gesture", "satisfaction_survey", "winback"]
 BAD_LOG_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.MULTILINE)
+# What the migrations from the previous release must have done, checked after the upgrade
+# from it: (what, query returning one row whose first column must be true).
+MIGRATED = [
+    (
+        "winback 18.0.1.1.0 post-trust: the D0 email announces a granted offer only",
+        """SELECT bool_and(t.body_html->>'en_US' LIKE '%%gesture_id.state in%%')
+             FROM mail_template t
+             JOIN ir_model_data d ON d.res_id = t.id AND d.model = 'mail.template'
+            WHERE d.module = 'winback' AND d.name = 'mail_template_winback_offer'""",
+    ),
+]
 UNINSTALL = """
 module = env["ir.module.module"].search([("name", "=", {name!r})])
 module.button_immediate_uninstall()
@@ -152,6 +163,9 @@ class Lifecycle:
         )
         self.check(bool(given), "no done gesture to compare across the upgrade")
         upgraded = self.versions()
+        if self.previous:
+            for what, query in MIGRATED:
+                self.check(bool(self.query(query)[0][0]), f"migration not applied: {what}")
         print(
             "[lifecycle] upgrade "
             + ", ".join(f"{n} {versions.get(n)} -> {upgraded.get(n)}" for n in ADDONS)
