@@ -13,6 +13,8 @@ class WinbackCampaignMember(models.Model):
     _order = "campaign_id desc, revenue_before desc, id"
     _rec_name = "partner_id"
     _check_company_auto = True
+    # agents, who read members only, log their calls as notes and activities
+    _mail_post_access = "read"
 
     campaign_id = fields.Many2one(
         "winback.campaign", required=True, index=True, ondelete="cascade", readonly=True
