@@ -1,11 +1,13 @@
 """Lifecycle of the suite in a database of its own: upgrade keeping data, then
 uninstall every addon (reverse dependency order) and reinstall it (dependency order).
 
-Usage: python3 tests/lifecycle.py <odoo.conf> <database> <log dir>
-The database must already have the three addons installed (with demo data). Each
-step is a separate Odoo process, as an administrator would run it; its log must have
-no ERROR or CRITICAL line. The cluster is reached through PGHOST/PGPORT/PGUSER.
-Exits 1 with the reasons when a check fails.
+Usage: python3 tests/lifecycle.py <odoo.conf> <database> <log dir> [<previous commit>]
+The database must already have the three addons installed (with demo data): built with
+the previous landed version (the commit given, tests/PREVIOUS_RELEASE) so that the
+upgrade runs the migrations, or else with the current code. ``<odoo.conf>`` points at the
+current code. Each step is a separate Odoo process, as an administrator would run it; its
+log must have no ERROR or CRITICAL line. The cluster is reached through
+PGHOST/PGPORT/PGUSER. Exits 1 with the reasons when a check fails.
 """
 
 import os
@@ -19,6 +21,17 @@ from psycopg2 import sql
 
 ADDONS = ["loyalty_gesture", "satisfaction_survey", "winback"]
 BAD_LOG_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.MULTILINE)
+# What the migrations from the previous release must have done, checked after the upgrade
+# from it: (what, query returning one row whose first column must be true).
+MIGRATED = [
+    (
+        "winback 18.0.1.1.0 post-trust: the D0 email announces a granted offer only",
+        """SELECT bool_and(t.body_html->>'en_US' LIKE '%%gesture_id.state in%%')
+             FROM mail_template t
+             JOIN ir_model_data d ON d.res_id = t.id AND d.model = 'mail.template'
+            WHERE d.module = 'winback' AND d.name = 'mail_template_winback_offer'""",
+    ),
+]
 UNINSTALL = """
 module = env["ir.module.module"].search([("name", "=", {name!r})])
 module.button_immediate_uninstall()
@@ -26,8 +39,9 @@ module.button_immediate_uninstall()
 
 
 class Lifecycle:
-    def __init__(self, conf, db, logdir):
+    def __init__(self, conf, db, logdir, previous=None):
         self.conf, self.db, self.logdir = conf, db, logdir
+        self.previous = previous
         self.failures = []
         self.step = 0
 
@@ -132,12 +146,32 @@ class Lifecycle:
             )
         tables = self.owned_tables(*ADDONS)
         before = self.counts(tables)
+        versions = self.versions()
+        # What customers were given is history: a done gesture keeps its points and cost.
+        given = self.given()
         # A setting an administrator changed must survive the upgrade.
         self.query("UPDATE res_company SET care_contact_max = 7 WHERE id = 1 RETURNING id")
         self.odoo("upgrade", ["-u", ",".join(ADDONS), "--stop-after-init"])
         after = self.counts(tables)
         changed = {t: (before[t], after[t]) for t in tables if before[t] != after[t]}
         self.check(not changed, f"upgrade changed row counts (before, after): {changed}")
+        given_after = self.given()
+        moved = {g: (given[g], given_after.get(g)) for g in given if given_after.get(g) != given[g]}
+        self.check(
+            not moved,
+            f"upgrade changed the points or cost of done gestures (before, after): {moved}",
+        )
+        self.check(bool(given), "no done gesture to compare across the upgrade")
+        upgraded = self.versions()
+        if self.previous:
+            for what, query in MIGRATED:
+                self.check(bool(self.query(query)[0][0]), f"migration not applied: {what}")
+        print(
+            "[lifecycle] upgrade "
+            + ", ".join(f"{n} {versions.get(n)} -> {upgraded.get(n)}" for n in ADDONS)
+            + f"; {len(given)} done gestures kept their points and cost",
+            flush=True,
+        )
         self.check(
             self.query("SELECT care_contact_max FROM res_company WHERE id = 1")[0][0] == 7,
             "upgrade reset a setting the administrator changed (care_contact_max)",
@@ -145,6 +179,18 @@ class Lifecycle:
         rows = sum(before.values())
         print(f"[lifecycle] upgrade kept {rows} rows in {len(tables)} tables unchanged", flush=True)
         return rows, len(tables)
+
+    def versions(self):
+        rows = self.query(
+            "SELECT name, latest_version FROM ir_module_module WHERE name = ANY(%s)", [ADDONS]
+        )
+        return dict(rows)
+
+    def given(self):
+        rows = self.query(
+            "SELECT id, points, cost FROM loyalty_gesture WHERE state IN ('done', 'followed_up')"
+        )
+        return {row[0]: (float(row[1] or 0), float(row[2] or 0)) for row in rows}
 
     def uninstall(self, name):
         tables = self.owned_tables(name)
@@ -180,6 +226,14 @@ class Lifecycle:
 
     def run(self):
         start = time.monotonic()
+        if self.previous:
+            print(f"[lifecycle] upgrading a database built with commit {self.previous}", flush=True)
+        else:
+            print(
+                "[lifecycle] WARNING: upgrading a database built with the CURRENT code "
+                "(the previous release is not available): migrations are not exercised",
+                flush=True,
+            )
         rows, tables = self.upgrade_keeps_data()
         dropped_tables = dropped_columns = 0
         coupons = self.query("SELECT count(*) FROM loyalty_card")[0][0]
@@ -206,4 +260,4 @@ class Lifecycle:
 
 
 if __name__ == "__main__":
-    sys.exit(Lifecycle(*sys.argv[1:4]).run())
+    sys.exit(Lifecycle(*sys.argv[1:5]).run())

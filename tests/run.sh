@@ -7,7 +7,10 @@
 #   care_sl  = copy of care_lg in English           -> Odoo's sale_loyalty tests
 #   care_ss  = copy of care_lg + satisfaction_survey -> its tests
 #   care_wb  = copy of care_ss + winback             -> its tests and tests/
-#   care_life = copy of care_wb: upgrade, uninstall and reinstall each addon (tests/lifecycle.py)
+#   care_life = the previous landed version of our addons (commit in tests/PREVIOUS_RELEASE)
+#               with demo data, upgraded with the current code, then each addon uninstalled
+#               and reinstalled (tests/lifecycle.py); a copy of care_wb if that commit is
+#               not in the clone (a loud warning says so)
 # Exits non-zero on any failure, on a skipped test, or when no test ran.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -54,10 +57,61 @@ run_pytest() {  # run_pytest <db> <paths...>
 }
 PYTEST_ARGS=("$@")
 
-lifecycle() {  # lifecycle <template> <db>: upgrade, uninstall, reinstall in a copy
-    createdb -T "$1" "$2"
-    cp -a "$WORK/data/filestore/$1" "$WORK/data/filestore/$2" 2>/dev/null || true
-    "$PY" "$ROOT/tests/lifecycle.py" "$CONF" "$2" "$WORK" || { RESULT=1; tail -40 "$WORK"/lifecycle-*.log; }
+# The previous landed version of our addons: the lifecycle step upgrades a database built
+# with it, so the migrations in addons/*/migrations/ run on real data of that version. The
+# build starts in the background (niced) while the winback tests run, and the lifecycle
+# step waits for it: the upgrade test adds little to the chain's wall time.
+PREVIOUS_RELEASE=$(tr -d '[:space:]' <"$ROOT/tests/PREVIOUS_RELEASE")
+PREVIOUS_PID=""
+previous_available() {
+    git -C "$ROOT" cat-file -e "$PREVIOUS_RELEASE^{commit}" 2>/dev/null && return 0
+    log "################################################################################"
+    log "WARNING: commit $PREVIOUS_RELEASE (tests/PREVIOUS_RELEASE) is not in this clone"
+    log "(shallow or exported copy): the lifecycle step upgrades a database built with the"
+    log "CURRENT code instead, so the migrations from the previous release are NOT tested."
+    log "################################################################################"
+    return 1
+}
+build_previous() {  # build_previous <db>: install the previous release (demo data, French)
+    local db=$1 prev="$WORK/previous" conf="$WORK/odoo-previous.conf" t0
+    t0=$(date +%s)
+    mkdir -p "$prev"
+    git -C "$ROOT" archive "$PREVIOUS_RELEASE" addons | tar -x -C "$prev" || return 1
+    odoo_conf "$conf" "$WORK/data"
+    sed -i "s|^addons_path = .*|addons_path = $prev/addons|" "$conf"
+    if ! nice -n 10 "$PY" -m odoo -c "$conf" -d "$db" -i winback --load-language=fr_FR \
+        --stop-after-init >"$WORK/install-$db.log" 2>&1; then
+        tail -50 "$WORK/install-$db.log"
+        log "installing the previous release in $db failed"
+        return 1
+    fi
+    if grep -E " (ERROR|CRITICAL) " "$WORK/install-$db.log" >/dev/null; then
+        grep -E -A20 " (ERROR|CRITICAL) " "$WORK/install-$db.log" | head -80
+        log "installing the previous release in $db logged errors"
+        return 1
+    fi
+    log "installed the previous release ${PREVIOUS_RELEASE:0:7} of our addons in $db ($(($(date +%s) - t0)) s)"
+}
+start_previous() {  # start_previous <db>: build_previous in the background, if the commit is here
+    previous_available || return 0
+    build_previous "$1" &
+    PREVIOUS_PID=$!
+}
+
+lifecycle() {  # lifecycle <current db> <db>: upgrade from the previous release, uninstall, reinstall
+    local t0 failed=0
+    t0=$(date +%s)
+    if [ -n "$PREVIOUS_PID" ]; then
+        wait "$PREVIOUS_PID" || { RESULT=1; log "lifecycle: no database of the previous release"; return; }
+        log "lifecycle: waited $(($(date +%s) - t0)) s for the previous release's database"
+        "$PY" "$ROOT/tests/lifecycle.py" "$CONF" "$2" "$WORK" "$PREVIOUS_RELEASE" || failed=1
+    else
+        createdb -T "$1" "$2"
+        cp -a "$WORK/data/filestore/$1" "$WORK/data/filestore/$2" 2>/dev/null || true
+        "$PY" "$ROOT/tests/lifecycle.py" "$CONF" "$2" "$WORK" || failed=1
+    fi
+    [ "$failed" = 0 ] || { RESULT=1; tail -40 "$WORK"/lifecycle-*.log; }
+    log "lifecycle step: $(($(date +%s) - t0)) s"
 }
 export PYTHONPATH="$ROOT/tests${PYTHONPATH:+:$PYTHONPATH}"
 
@@ -125,6 +179,7 @@ if [ "$UNTIL" != loyalty_gesture ]; then
         createdb -T care_wb care_scratch
         cp -a "$WORK/data/filestore/care_wb" "$WORK/data/filestore/care_scratch" 2>/dev/null || true
         export CARE_SCRATCH_DB=care_scratch
+        start_previous care_life
         run_pytest care_wb addons/winback tests
         lifecycle care_wb care_life
     fi

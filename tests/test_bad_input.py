@@ -22,6 +22,7 @@ from odoo.tools import mute_logger
 
 INT_MAX = 2**31 - 1
 AMOUNT_MAX = 1e12
+MAX_DAYS = 3650  # a campaign's delays and windows (ten years; beyond, dates overflow)
 
 NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -159,10 +160,10 @@ class TestBadValues(TransactionCase):
             "contact_cost": (0, AMOUNT_MAX, "monetary"),
             "min_revenue": (0, AMOUNT_MAX, "monetary"),
             "min_orders": (1, INT_MAX, "integer"),
-            "call_delay_days": (0, INT_MAX, "integer"),
-            "window_days": (1, INT_MAX, "integer"),
-            "relapse_days": (1, INT_MAX, "integer"),
-            "reminder_days": (0, INT_MAX, "integer"),
+            "call_delay_days": (0, MAX_DAYS, "integer"),
+            "window_days": (1, MAX_DAYS, "integer"),
+            "relapse_days": (1, MAX_DAYS, "integer"),
+            "reminder_days": (0, MAX_DAYS, "integer"),
             "reminder_offer_value": (0, AMOUNT_MAX, "monetary"),
         }
 

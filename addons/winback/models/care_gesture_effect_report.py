@@ -9,6 +9,9 @@ class CareGestureEffectReport(models.Model):
 
     One row per gesture, so any grouping (type, category, month, team) works; the rates
     and the ROI are ratios of sums, computed by ``_read_group_select`` for every group.
+    The revenue after a gesture is read from the orders in SQL, past their record rules:
+    an aggregate made on purpose for the care roles (the gesture form shows agents the
+    same figure), each row behind the company rule of its gesture.
     """
 
     _name = "care.gesture.effect.report"

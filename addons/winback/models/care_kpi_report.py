@@ -137,7 +137,13 @@ class CareKpiReport(models.Model):
 
     @api.model
     def _refresh(self, companies, months):
-        """Compute and store every KPI of ``companies`` for ``months`` (first days)."""
+        """Compute and store every KPI of ``companies`` for ``months`` (first days).
+
+        The queries read answers, orders, gestures and campaigns in SQL, past record
+        rules: aggregates made on purpose for Customer Care managers (the actions check
+        the group; the nightly cron runs as superuser), one row per company and month,
+        behind the company rule; never a record's name or a customer's figure.
+        """
         if not companies or not months:
             return
         months = sorted({_month(m) for m in months})

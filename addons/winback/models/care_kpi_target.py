@@ -29,6 +29,7 @@ class CareKpiTarget(models.Model):
     _order = "company_id, kpi, date_from desc"
     _rec_name = "kpi"
     _check_company_auto = True
+    _inherit = ["care.field.policy"]
 
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -84,8 +85,19 @@ class CareKpiTarget(models.Model):
 
     # --- CRUD ---
 
+    def _care_writable_fields(self, operation):
+        """Manager-only configuration (agents have a read access line only): the target
+        itself; the company is chosen on create, among the manager's companies."""
+        if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
+            return set()
+        fields_ = {"kpi", "date_from", "target"}
+        return fields_ | {"company_id"} if operation == "create" else fields_
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            # agents: no create access, said as such; the company rule checks the new rows
+            self.check_access("create")
         for vals in vals_list:
             self._month_start(vals)
         targets = super().create(vals_list)
@@ -93,6 +105,8 @@ class CareKpiTarget(models.Model):
         return targets
 
     def write(self, vals):
+        if not self.env.su:
+            self.check_access("write")  # agents: no write access, said as such
         self._month_start(vals)
         companies = self.company_id
         result = super().write(vals)

@@ -110,7 +110,9 @@ class ResPartner(models.Model):
         if metrics:
             scores = self.env["winback.customer.score"]
             scores.flush_model(["partner_id", "company_id", "status", "churn_risk"])
-            # one query however many customers (search_read would fetch in batches)
+            # one query however many customers (search_read would fetch in batches); past
+            # record rules on purpose: figures of the current company for the charter and
+            # portraits, which evaluate every customer whoever asks (never shown as records)
             rows = self.env.execute_query(
                 SQL(
                     """

@@ -1,9 +1,61 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.addons.loyalty_gesture.models.loyalty_gesture import VALUED_FULFILMENTS
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
+
+# Longest delay or window a campaign counts in days: ten years (beyond, dates overflow).
+MAX_DAYS = 3650
+# What a Care manager may set on a campaign, per state (see ``_care_writable_fields``).
+# Draft: everything that defines the campaign.
+DRAFT_FIELDS = frozenset(
+    {
+        "name",
+        "company_id",
+        "user_id",
+        "segment_at_risk",
+        "segment_dormant",
+        "segment_lost",
+        "min_revenue",
+        "min_orders",
+        "partner_domain",
+        "holdout_percent",
+        "continuous",
+        "gesture_type_id",
+        "offer_value",
+        "email_template_id",
+        "call_delay_days",
+        "reminder_days",
+        "reminder_template_id",
+        "reminder_offer_value",
+        "contact_cost",
+        "budget",
+        "window_days",
+        "relapse_days",
+        "opportunity_min_revenue",
+        "team_id",
+    }
+)
+# Running: the steps still ahead (reminder, call), who follows it up and the budget cap;
+# never who is targeted, what they were offered, what past contacts cost or the company.
+RUNNING_FIELDS = frozenset(
+    {
+        "user_id",
+        "continuous",
+        "call_delay_days",
+        "reminder_days",
+        "reminder_template_id",
+        "reminder_offer_value",
+        "budget",
+        "window_days",
+        "relapse_days",
+        "opportunity_min_revenue",
+        "team_id",
+    }
+)
+# Done: nothing (its figures are history). State and dates change only through the buttons.
 
 
 class WinbackCampaign(models.Model):
@@ -11,7 +63,7 @@ class WinbackCampaign(models.Model):
 
     _name = "winback.campaign"
     _description = "Win-back campaign"
-    _inherit = ["mail.thread", "care.number.guard"]
+    _inherit = ["mail.thread", "care.number.guard", "care.field.policy"]
     _order = "create_date desc, id desc"
     _check_company_auto = True
 
@@ -32,6 +84,7 @@ class WinbackCampaign(models.Model):
         required=True,
         tracking=True,
         copy=False,
+        readonly=True,
     )
     # segment
     segment_at_risk = fields.Boolean(string="At risk")
@@ -171,7 +224,22 @@ class WinbackCampaign(models.Model):
     @api.depends("gesture_type_id")
     def _compute_offer_value(self):
         for campaign in self:
-            campaign.offer_value = campaign.gesture_type_id.default_value
+            gesture_type = campaign.gesture_type_id
+            if gesture_type and gesture_type.fulfilment not in VALUED_FULFILMENTS:
+                campaign.offer_value = campaign._derived_offer_value()
+            else:
+                campaign.offer_value = gesture_type.default_value
+
+    def _derived_offer_value(self):
+        """The value the gesture pipeline gives an offer whose value is not chosen (a gift,
+        a free delivery...): the value of a draft gesture of the campaign's type."""
+        self.ensure_one()
+        if not self.gesture_type_id:
+            return 0.0
+        draft = self.env["loyalty.gesture"].new(
+            {"type_id": self.gesture_type_id.id, "company_id": self.company_id.id}
+        )
+        return draft.value
 
     def _compute_results(self):
         groups = self.env["winback.campaign.member"]._read_group(
@@ -278,6 +346,86 @@ class WinbackCampaign(models.Model):
             raise ValidationError(
                 self.env._("Minimum orders, windows and delays must be positive.")
             )
+        if any(
+            max(c.call_delay_days, c.window_days, c.relapse_days, c.reminder_days) > MAX_DAYS
+            for c in self
+        ):
+            raise ValidationError(
+                self.env._(
+                    "Windows and delays cannot exceed %(days)s days (ten years).", days=MAX_DAYS
+                )
+            )
+
+    @api.constrains("gesture_type_id", "offer_value", "reminder_offer_value", "company_id")
+    def _check_offer(self):
+        """The offers a campaign makes stay within what its gesture type allows.
+
+        The charter checks each gesture again when it is granted; refusing here tells the
+        manager at once, not when the campaign starts or the reminder goes.
+        """
+        for campaign in self:
+            gesture_type = campaign.gesture_type_id
+            if not gesture_type:
+                continue
+            top = gesture_type.max_value
+            for value in (campaign.offer_value, campaign.reminder_offer_value):
+                if top and value > top:
+                    raise ValidationError(
+                        self.env._(
+                            'The offer of %(value)s is above the maximum of %(max)s for "%(type)s".',
+                            value=value,
+                            max=top,
+                            type=gesture_type.display_name,
+                        )
+                    )
+            if gesture_type.fulfilment in VALUED_FULFILMENTS:
+                continue
+            if campaign.reminder_offer_value:
+                raise ValidationError(
+                    self.env._(
+                        '"%(type)s" is not a valued gesture: the reminder cannot offer more.',
+                        type=gesture_type.display_name,
+                    )
+                )
+            derived = campaign._derived_offer_value()
+            if campaign.currency_id.compare_amounts(campaign.offer_value, derived):
+                raise ValidationError(
+                    self.env._(
+                        'The value of a "%(type)s" offer is set by its gesture type (%(value)s), '
+                        "not by the campaign.",
+                        type=gesture_type.display_name,
+                        value=derived,
+                    )
+                )
+
+    @api.constrains("email_template_id", "reminder_template_id")
+    def _check_templates(self):
+        for campaign in self:
+            templates = campaign.email_template_id | campaign.reminder_template_id
+            if any(t.model != "winback.campaign.member" for t in templates):
+                raise ValidationError(
+                    self.env._("The campaign's emails must be win-back member templates.")
+                )
+
+    @api.constrains("user_id", "company_id")
+    def _check_responsible(self):
+        for campaign in self:
+            user = campaign.user_id
+            if (
+                user
+                and not user._is_superuser()
+                and (
+                    user.share
+                    or campaign.company_id not in user.company_ids
+                    or not user.has_group("loyalty_gesture.group_care_agent")
+                )
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The responsible of a campaign must be a Customer Care user of %(company)s.",
+                        company=campaign.company_id.name,
+                    )
+                )
 
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
@@ -290,6 +438,37 @@ class WinbackCampaign(models.Model):
                 ) from error
 
     # --- CRUD ---
+
+    def _care_writable_fields(self, operation):
+        """Care managers: the draft fields on create and in draft, the next steps while it
+        runs, nothing once done. Agents have no write access line (ACL) and get nothing."""
+        if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
+            return set()
+        if operation == "create" or self.state == "draft":
+            return set(DRAFT_FIELDS)
+        if self.state == "running":
+            return set(RUNNING_FIELDS)
+        return set()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            self.check_access("create")  # agents: no create access, said as such
+        for vals in vals_list:
+            self._check_own_company(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self.check_access("write")  # agents: no write access, said as such
+        self._check_own_company(vals)
+        return super().write(vals)
+
+    def _check_own_company(self, vals):
+        if self.env.su or not vals.get("company_id"):
+            return
+        if vals["company_id"] not in self.env.companies.ids:
+            raise UserError(self.env._("You can only run campaigns in your own companies."))
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
@@ -309,7 +488,9 @@ class WinbackCampaign(models.Model):
                 raise UserError(self.env._("Choose the email sent at the start of the campaign."))
             if not any((campaign.segment_at_risk, campaign.segment_dormant, campaign.segment_lost)):
                 raise UserError(self.env._("Choose at least one customer status to target."))
-        self.write({"state": "running", "date_start": fields.Datetime.now()})
+            campaign._check_offer_grantable()
+        # sudo: state and dates change only through the buttons (see _care_writable_fields)
+        self.sudo().write({"state": "running", "date_start": fields.Datetime.now()})
         for campaign in self:
             campaign._target()
             campaign._run_first_step()
@@ -319,7 +500,8 @@ class WinbackCampaign(models.Model):
         self._check_manager()
         if any(c.state != "running" for c in self):
             raise UserError(self.env._("Only a running campaign can be stopped."))
-        self.write({"state": "done", "date_stop": fields.Datetime.now()})
+        # sudo: state and dates change only through the buttons (see _care_writable_fields)
+        self.sudo().write({"state": "done", "date_stop": fields.Datetime.now()})
         return True
 
     def action_update_results(self):
@@ -340,6 +522,43 @@ class WinbackCampaign(models.Model):
     def _check_manager(self):
         if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
             raise AccessError(self.env._("Only a Customer Care manager can run campaigns."))
+
+    def _check_offer_grantable(self):
+        """Before anything is sent: an offer of a valued type has a positive value; the
+        value of another kind of offer is the one the gesture pipeline gives it today."""
+        self.ensure_one()
+        gesture_type = self.gesture_type_id
+        if not gesture_type:
+            return
+        if not gesture_type.active:
+            raise UserError(
+                self.env._("Gesture type %(type)s is archived.", type=gesture_type.name)
+            )
+        if gesture_type.fulfilment in VALUED_FULFILMENTS:
+            if self.offer_value <= 0:
+                raise UserError(
+                    self.env._(
+                        'Give the "%(type)s" offer a positive value.', type=gesture_type.name
+                    )
+                )
+            return
+        derived = self._derived_offer_value()
+        if self.currency_id.compare_amounts(self.offer_value, derived):
+            # sudo: the value of this kind of offer is derived by the server, not chosen
+            self.sudo().offer_value = derived
+
+    def _offer_vals(self, member, value, reason):
+        """A draft gesture for ``member``: the value only for valued types, other kinds
+        (gift, free delivery...) get theirs from the gesture pipeline."""
+        vals = {
+            "partner_id": member.partner_id.id,
+            "type_id": self.gesture_type_id.id,
+            "company_id": self.company_id.id,
+            "reason": reason,
+        }
+        if self.gesture_type_id.fulfilment in VALUED_FULFILMENTS:
+            vals["value"] = value
+        return vals
 
     def _partner_domain(self):
         self.ensure_one()
@@ -478,8 +697,8 @@ class WinbackCampaign(models.Model):
             [m.id for m, refusal in zip(members, refusals, strict=False) if refusal]
         )
         accepted = members - refused
-        over_budget.write({"state": "excluded", "exclude_reason": "budget"})
-        refused.write({"state": "excluded", "exclude_reason": "contact_refused"})
+        over_budget._write_step({"state": "excluded", "exclude_reason": "budget"})
+        refused._write_step({"state": "excluded", "exclude_reason": "contact_refused"})
         if accepted and self.gesture_type_id:
             # one offer per member: the member's record is their trace, not a chatter
             # message per gesture and state change
@@ -490,25 +709,23 @@ class WinbackCampaign(models.Model):
                 )
                 .create(
                     [
-                        {
-                            "partner_id": member.partner_id.id,
-                            "type_id": self.gesture_type_id.id,
-                            "value": self.offer_value,
-                            "company_id": self.company_id.id,
-                            "reason": self.env._("Win-back campaign %(name)s", name=self.name),
-                        }
+                        self._offer_vals(
+                            member,
+                            self.offer_value,
+                            self.env._("Win-back campaign %(name)s", name=self.name),
+                        )
                         for member in accepted
                     ]
                 )
             )
             gestures.action_submit()
             for member, gesture in zip(accepted, gestures, strict=True):
-                member.gesture_id = gesture
+                member._write_step({"gesture_id": gesture.id})
         return accepted
 
     def _send_first_emails(self, accepted):
         """D0 email to the members who got their offer, opportunities, results."""
-        accepted.write(
+        accepted._write_step(
             {
                 "state": "contacted",
                 "contacted": True,
@@ -557,7 +774,7 @@ class WinbackCampaign(models.Model):
             )
         )
         for member, lead in zip(members, leads, strict=True):
-            member.lead_id = lead
+            member._write_step({"lead_id": lead.id})
 
     def type_unit_cost(self):
         return self.gesture_type_id.unit_cost if self.gesture_type_id else 0.0
@@ -593,7 +810,7 @@ class WinbackCampaign(models.Model):
                     for member in members
                 ]
             )
-            members.write({"call_scheduled": True})
+            members._write_step({"call_scheduled": True})
 
     def _send_reminders(self):
         """D+N: a reminder email, with a larger offer if set, to silent members."""
@@ -627,33 +844,29 @@ class WinbackCampaign(models.Model):
                     reminded |= member
                     spent += unit
             # members past the budget or the contact cap are not reminded, and not retried
-            members.write({"reminded": True})
+            members._write_step({"reminded": True})
             if not reminded:
                 continue
             if campaign.reminder_offer_value and campaign.gesture_type_id:
                 gestures = self.env["loyalty.gesture"].create(
                     [
-                        {
-                            "partner_id": member.partner_id.id,
-                            "type_id": campaign.gesture_type_id.id,
-                            "value": campaign.reminder_offer_value,
-                            "company_id": campaign.company_id.id,
-                            "reason": self.env._(
-                                "Win-back campaign %(name)s, reminder", name=campaign.name
-                            ),
-                        }
+                        campaign._offer_vals(
+                            member,
+                            campaign.reminder_offer_value,
+                            self.env._("Win-back campaign %(name)s, reminder", name=campaign.name),
+                        )
                         for member in reminded
                     ]
                 )
                 gestures.action_submit()
                 for member, gesture in zip(reminded, gestures, strict=True):
-                    member.write(
+                    member._write_step(
                         {
                             "reminder_gesture_id": gesture.id,
                             "offer_cost": member.offer_cost + campaign.type_unit_cost(),
                         }
                     )
-            reminded.write({"reminder_sent": True})
+            reminded._write_step({"reminder_sent": True})
             campaign.reminder_template_id.send_mail_batch(
                 reminded.ids, email_layout_xmlid="mail.mail_notification_light"
             )

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .winback_customer_score import STATUSES
@@ -9,10 +9,12 @@ class WinbackCampaignMember(models.Model):
 
     _name = "winback.campaign.member"
     _description = "Win-back campaign member"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "care.field.policy"]
     _order = "campaign_id desc, revenue_before desc, id"
     _rec_name = "partner_id"
     _check_company_auto = True
+    # agents, who read members only, log their calls as notes and activities
+    _mail_post_access = "read"
 
     campaign_id = fields.Many2one(
         "winback.campaign", required=True, index=True, ondelete="cascade", readonly=True
@@ -80,6 +82,29 @@ class WinbackCampaignMember(models.Model):
         ),
     ]
 
+    # --- CRUD ---
+
+    def _care_writable_fields(self, operation):
+        """Nobody sets a member's fields: the campaign's steps write them (see
+        ``_write_step``), the customer's reply and the agent's call through their methods.
+        Users keep the chatter, activities and followers (``care.field.policy``)."""
+        return set()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            self.check_access("create")  # agents: no create access, said as such
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self.check_access("write")  # agents: no write access, said as such
+        return super().write(vals)
+
+    def _write_step(self, values):
+        """What a campaign step records on its members (state, offer, costs, links)."""
+        self.sudo().write(values)  # sudo: members are written by the campaign's steps only
+
     # --- Actions ---
 
     def action_mark_responded(self):
@@ -89,8 +114,8 @@ class WinbackCampaignMember(models.Model):
             raise AccessError(self.env._("Only Customer Care agents record answers."))
         if any(m.state != "contacted" for m in self):
             raise UserError(self.env._("Only a contacted member can be marked as responded."))
-        # sudo: agents record the outcome of their call, they do not edit members
-        self.sudo().write({"state": "responded"})
+        # agents record the outcome of their call, they do not edit members
+        self._write_step({"state": "responded"})
         # sudo: agents record the outcome of their call
         self.sudo().activity_unlink(["mail.mail_activity_data_call"])
         return True
@@ -105,5 +130,5 @@ class WinbackCampaignMember(models.Model):
                     m.state == "contacted"
                     and message.author_id.commercial_partner_id == m.partner_id
                 )
-            ).sudo().write({"state": "responded"})  # sudo: the customer's reply marks it responded
+            )._write_step({"state": "responded"})  # the customer's reply marks it responded
         return super()._message_post_after_hook(message, msg_values)

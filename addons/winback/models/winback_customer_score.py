@@ -29,6 +29,8 @@ class WinbackCustomerScore(models.Model):
 
     _name = "winback.customer.score"
     _description = "Customer win-back score"
+    # server-only: no field in the allow-list, whatever the user's access lines say
+    _inherit = ["care.field.policy"]
     _order = "churn_risk desc, id"
     _rec_name = "partner_id"
     _check_company_auto = True
@@ -129,6 +131,13 @@ class WinbackCustomerScore(models.Model):
             if not drivers:
                 drivers.append(self.env._("Ordering at their usual rhythm"))
             score.churn_drivers = "\n".join(drivers)
+
+    # --- CRUD ---
+
+    def _care_writable_fields(self, operation):
+        """Server-only: no user sets a score (users without an access line are told so)."""
+        self.check_access(operation)
+        return set()
 
     # --- Actions ---
 

@@ -2,7 +2,11 @@ from odoo import fields, models
 
 
 class WinbackLostReason(models.Model):
-    """Why a customer left: rational (price, competitor…) or emotional (ignored…)."""
+    """Why a customer left: rational (price, competitor…) or emotional (ignored…).
+
+    Manager-only configuration: agents have a read access line only, so the access
+    lines (ACL) decide who writes it; no field carries an amount to a customer.
+    """
 
     _name = "winback.lost.reason"
     _description = "Customer lost reason"

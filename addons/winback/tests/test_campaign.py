@@ -143,7 +143,7 @@ class TestCampaign(common.WinbackCase):
         self.assertFalse(replier.activity_ids)
         # orders: one reactivates then relapses, one stays, one holdout comes back alone
         now = fields.Datetime.now()
-        self.campaign.date_start = now - timedelta(days=80)
+        self.campaign.sudo().date_start = now - timedelta(days=80)  # time passes
         relapser, stayer = called[0], called[1]
         back_alone = holdout[0]
         self._order_on(relapser.partner_id, now - timedelta(days=70), 200)
@@ -230,7 +230,8 @@ class TestCampaign(common.WinbackCase):
         contacted = self._members(state="contacted")
         replier = contacted[0]
         replier.action_mark_responded()
-        contacted.write({"contact_date": fields.Datetime.now() - timedelta(days=4)})
+        # time passes (members are written by the campaign's steps only)
+        contacted.sudo().write({"contact_date": fields.Datetime.now() - timedelta(days=4)})
         mails = self._mails()
         self.env["winback.campaign"]._cron_process_campaigns()
         silent = contacted - replier

@@ -7,6 +7,7 @@ class WinbackLostWizard(models.TransientModel):
 
     _name = "winback.lost.wizard"
     _description = "Record a lost reason"
+    _inherit = ["care.field.policy"]
 
     partner_id = fields.Many2one("res.partner", string="Customer", required=True)
     company_id = fields.Many2one(
@@ -18,6 +19,12 @@ class WinbackLostWizard(models.TransientModel):
         domain="[('company_id', 'in', [company_id, False])]",
     )
     note = fields.Text()
+
+    def _care_writable_fields(self, operation):
+        """Who the customer is and where is set when the wizard opens; then the reason."""
+        if operation == "create":
+            return {"partner_id", "company_id", "reason_id", "note"}
+        return {"reason_id", "note"}
 
     @api.model
     def _score_for(self, partner, company):
@@ -34,8 +41,18 @@ class WinbackLostWizard(models.TransientModel):
         if self.company_id not in self.env.companies:
             raise UserError(self.env._("You can only record a reason in your own companies."))
         partner = self.partner_id.commercial_partner_id
+        # what the sudo() below touches, the user must be able to read: the customer, the reason
+        if not partner.has_access("read") or not self.reason_id.has_access("read"):
+            raise UserError(self.env._("You cannot record a reason for this customer."))
+        if self.reason_id.company_id and self.reason_id.company_id != self.company_id:
+            raise UserError(
+                self.env._(
+                    "The reason %(reason)s belongs to another company.",
+                    reason=self.reason_id.name,
+                )
+            )
         self._score_for(partner, self.company_id)._record_lost_reason(self.reason_id, self.note)
-        partner.sudo().message_post(  # sudo: agents may not edit customers
+        partner.sudo().message_post(  # sudo: agents may not edit customers (read checked above)
             author_id=self.env.user.partner_id.id,
             body=self.env._(
                 "Customer marked as lost: %(reason)s. %(note)s",
