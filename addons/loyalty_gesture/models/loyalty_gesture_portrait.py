@@ -369,7 +369,7 @@ class LoyaltyGesturePortrait(models.Model):
         if rec["evaluation"]["needs_approval"] and not any(
             r["evaluation"]["needs_approval"] for r in best
         ):
-            return self.env._("Needs a manager's approval: above the agent's limit.")
+            return rec["evaluation"]["approval_reasons"][0]
         if not effect["learned"]:
             return self.env._("Fits this case less well in the charter's order.")
         if not effect["type_cases"]:

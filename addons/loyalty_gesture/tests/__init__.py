@@ -16,4 +16,5 @@ from . import (
     test_points_inactivity,
     test_portrait,
     test_recommend_effects,
+    test_recommend_effects_tour,
 )
