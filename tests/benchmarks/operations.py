@@ -716,7 +716,8 @@ class GestureEffects:
                        COUNT(*) AS cases, COUNT(return_revenue) AS returns,
                        SUM(return_revenue) AS revenue, COUNT(coupon) AS coupons,
                        COUNT(*) FILTER (WHERE redeemed) AS redeemed, SUM(cost) AS cost,
-                       COUNT(next_nps), AVG(next_nps), COUNT(next_csat), AVG(next_csat)
+                       COUNT(next_nps) AS nps_count, AVG(next_nps) AS nps,
+                       COUNT(next_csat) AS csat_count, AVG(next_csat) AS csat
                   FROM figures
               GROUP BY 1, 2, 3, 4, 5, 6
                 """,

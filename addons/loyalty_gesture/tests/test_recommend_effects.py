@@ -121,7 +121,7 @@ class EffectCase(charter_common.CharterCase):
 
     def _open(self, ticket, user=None):
         action = ticket.with_user(user or self.agent).action_grant_gesture()
-        wizard = self.env[action["res_model"]].with_user(user or self.agent)
+        wizard = ticket.env[action["res_model"]].with_user(user or self.agent)
         return Form(wizard.with_context(**action["context"]))
 
 
@@ -200,8 +200,7 @@ class TestEffects(EffectCase):
         self.assertIn("based on 200 past cases like this one, 300 in all", html)
         self.assertIn("an association, not a proven cause", html)
         self.assertIn("of similar tickets without a gesture (100 tickets)", html)
-        self.agent.lang = "fr_FR"
-        french = str(self._open(ticket).recommendation_html)
+        french = str(self._open(ticket.with_context(lang="fr_FR")).recommendation_html)
         self.assertIn("Les clients comme celui-ci sont revenus", french)
 
     def test_the_charter_still_forbids_what_it_forbids(self):
