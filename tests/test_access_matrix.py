@@ -29,6 +29,9 @@ AGENT_READ_ONLY = {
     "winback.campaign.step",
     "winback.lost.reason",
 }
+# Figures computed each night: managers read them, nobody writes them, agents see them
+# only through the grant wizard's recommendation (issue 23).
+MANAGER_READ_ONLY = {"loyalty.gesture.effect"}
 
 
 @tagged("post_install", "-at_install")
@@ -82,6 +85,13 @@ class TestAccessMatrix(TransactionCase):
 
     def test_agents_and_managers(self):
         for model in self.care_models:
+            if model in MANAGER_READ_ONLY:
+                with self.subTest(model=model):
+                    self.assertFalse(self.allowed("agent", model, "read"))
+                    self.assertTrue(self.allowed("manager", model, "read"))
+                    for operation in ("write", "create", "unlink"):
+                        self.assertFalse(self.allowed("manager", model, operation), operation)
+                continue
             with self.subTest(model=model):
                 self.assertTrue(
                     self.allowed("agent", model, "read"), "agents read every care model"

@@ -2,7 +2,7 @@
 {
     "name": "Loyalty Gestures",
     "summary": "Commercial gestures granted from helpdesk tickets under a company charter",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "After-Sales",
     "license": "AGPL-3",
     "author": "Customer Care Suite",
@@ -19,6 +19,7 @@
     "data": [
         "security/loyalty_gesture_security.xml",
         "security/ir.model.access.csv",
+        "security/loyalty_gesture_effect_security.xml",
         "data/ir_sequence_data.xml",
         "data/loyalty_gesture_data.xml",
         "data/mail_template_data.xml",
@@ -28,6 +29,7 @@
         "data/mail_template_points_expiry.xml",
         "data/ir_cron_care_attention.xml",
         "data/mail_template_attention.xml",
+        "data/ir_cron_gesture_effects.xml",
         "wizard/loyalty_gesture_grant_wizard_views.xml",
         "wizard/loyalty_gesture_refuse_wizard_views.xml",
         "views/loyalty_gesture_type_views.xml",
@@ -47,6 +49,7 @@
         "views/care_attention_rule_views.xml",
         "views/care_attention_views.xml",
         "views/loyalty_gesture_menus.xml",
+        "views/loyalty_gesture_effect_views.xml",
     ],
     "demo": [
         "demo/loyalty_gesture_type_demo.xml",

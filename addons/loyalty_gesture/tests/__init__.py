@@ -15,4 +15,6 @@ from . import (
     test_points_expiry,
     test_points_inactivity,
     test_portrait,
+    test_recommend_effects,
+    test_recommend_effects_tour,
 )

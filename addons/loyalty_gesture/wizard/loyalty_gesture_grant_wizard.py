@@ -1,3 +1,7 @@
+import hashlib
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
 
 from ..models.loyalty_gesture import SEVERITY_FROM_PRIORITY
@@ -136,7 +140,7 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
         for wizard in self:
             ranked = wizard._get_ranked_gesture_types()
             if wizard.type_id not in ranked:
-                wizard.type_id = ranked[:1]
+                wizard.type_id = wizard._get_suggestion()["type"]
 
     @api.depends("type_id")
     def _compute_value(self):
@@ -154,11 +158,22 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     @api.depends("company_id", "partner_id")
     def _compute_recommendation_html(self):
         for wizard in self:
-            wizard.recommendation_html = wizard.partner_id and self.env[
-                "loyalty.gesture.portrait"
-            ]._recommendation_html(
+            html = wizard.partner_id and self.env["loyalty.gesture.portrait"]._recommendation_html(
                 wizard.partner_id, ticket=wizard.ticket_id, company=wizard.company_id
             )
+            suggestion = html and wizard._get_suggestion()
+            if suggestion and suggestion["exploration"]:
+                html = (
+                    Markup('<p class="text-info">%s</p>')
+                    % self.env._(
+                        "%(type)s is proposed by default in a few cases like this one, so that "
+                        "the company keeps learning what works; the first gesture stays "
+                        "available.",
+                        type=suggestion["type"].display_name,
+                    )
+                    + html
+                )
+            wizard.recommendation_html = html
 
     @api.depends("partner_id", "company_id")
     def _compute_metrics(self):
@@ -202,7 +217,10 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     def action_grant(self):
         """Create the gesture and submit it: the gesture model does the work."""
         self.ensure_one()
+        suggestion = self._get_suggestion()  # computed again here, whatever the client sent
         gesture = self.env["loyalty.gesture"].create(self._prepare_gesture_values())
+        if suggestion["type"]:
+            gesture._record_suggestion(suggestion)
         gesture.action_submit()
         return {
             "type": "ir.actions.act_window",
@@ -228,6 +246,25 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
         return self.env["loyalty.gesture.type"].search(
             [("company_id", "in", (company.id, False))], order="sequence, id"
         )
+
+    def _get_suggestion(self):
+        """The gesture proposed by default: the best allowed one, or, in the company's
+        exploration share of cases, the second best (so its effect keeps being measured).
+
+        The draw is a hash of the case, so that every refresh of the form and the grant
+        itself agree. :return: dict ``type``, ``exploration``, ``probability``
+        """
+        self.ensure_one()
+        ranked = self._get_ranked_gesture_types()
+        share = min(max((self.company_id or self.env.company).care_exploration_rate, 0.0), 100.0)
+        share /= 100.0
+        if len(ranked) < 2 or not share:
+            return {"type": ranked[:1], "exploration": False, "probability": 1.0}
+        seed = "care-explore:%s:%s:%s" % (self.company_id.id, self.ticket_id.id, self.partner_id.id)
+        draw = int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16) / float(0x100000000)
+        if draw < share:
+            return {"type": ranked[1], "exploration": True, "probability": share}
+        return {"type": ranked[0], "exploration": False, "probability": 1.0 - share}
 
     def _prepare_gesture_values(self):
         self.ensure_one()

@@ -7,6 +7,7 @@ from . import (
     res_company,
     res_config_settings,
     res_partner,
+    res_partner_case,
     sale_order,
     satisfaction_report,
     satisfaction_request,
