@@ -2,7 +2,7 @@
 {
     "name": "Win-back",
     "summary": "Detect lost and dormant customers and win them back with campaigns",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "license": "AGPL-3",
     "author": "Customer Care Suite",
@@ -20,6 +20,7 @@
         "data/care_kpi_data.xml",
         "wizard/winback_lost_wizard_views.xml",
         "views/winback_customer_score_views.xml",
+        "views/winback_churn_fit_views.xml",
         "views/winback_lost_reason_views.xml",
         "views/winback_campaign_views.xml",
         "views/winback_campaign_member_views.xml",
