@@ -248,7 +248,7 @@ def expected_purchases(params, x, tx, T, horizon):
 
 
 def expected_purchases_exact(params, x, tx, T, horizon):
-    """MBG/NBD conditional expected purchases (Batislam et al. 2007), needs ``a > 1``.
+    """MBG/NBD conditional expected purchases (Batislam et al. 2007), for ``a != 1``.
 
     The Gauss hypergeometric function is summed as a series after Euler's transformation
     (converges for ``z < 1``); used to compare against the model, not to score.
@@ -267,10 +267,11 @@ def expected_purchases_exact(params, x, tx, T, horizon):
         total += term
         if np.all(np.abs(term) < 1e-12 * np.abs(total)):
             break
-    log_hyp = np.log(np.abs(total)) + (p3 - p1 - p2) * np.log1p(-z)
-    second = 1.0 - np.exp(log_hyp + (r + x) * np.log((alpha + T) / (alpha + T + horizon)))
-    first = (a + b + x) / (a - 1.0) if a > 1 else np.full_like(z, 1e6)
-    return first * second * p_alive(params, x, tx, T)
+    # 2F1 * ((alpha + T) / (alpha + T + horizon)) ** (r + x) = total * (1 - z) ** (a - 1)
+    second = 1.0 - total * np.exp((a - 1.0) * np.log1p(-z))
+    return (a + b + x) / (a - 1.0 if abs(a - 1.0) > 1e-6 else 1e-6) * second * p_alive(
+        params, x, tx, T
+    )
 
 
 def feature_matrix(
