@@ -212,24 +212,23 @@ class WinbackCustomerScore(models.Model):
 
     def _feature_sentences(self, horizon):
         """One sentence per model feature, with this customer's figure."""
-        _ = self.env._
         repeat = self.purchase_days - 1
         silence = self._silence_sentence()
         return {
             "recency": silence,
             "overdue": silence,
             "frequency": (
-                _("Single purchase so far")
+                self.env._("Single purchase so far")
                 if repeat <= 0
-                else _("%(count)s purchase days so far", count=self.purchase_days)
+                else self.env._("%(count)s purchase days so far", count=self.purchase_days)
             ),
-            "tenure": _(
+            "tenure": self.env._(
                 "First order %(days)s days ago",
                 days=(self.computed_on - self.first_order_date).days
                 if self.computed_on and self.first_order_date
                 else 0,
             ),
-            "monetary": _(
+            "monetary": self.env._(
                 "Average purchase of %(amount)s",
                 amount=format_amount(
                     self.env,
@@ -237,26 +236,28 @@ class WinbackCustomerScore(models.Model):
                     self.currency_id,
                 ),
             ),
-            "irregularity": _("Irregular intervals between purchases"),
-            "trend": _("Fewer purchases in the last six months than in the six months before"),
-            "p_alive": _(
+            "irregularity": self.env._("Irregular intervals between purchases"),
+            "trend": self.env._(
+                "Fewer purchases in the last six months than in the six months before"
+            ),
+            "p_alive": self.env._(
                 "Their purchase pattern says they may have left (%(share)s%% likely still "
                 "a customer)",
                 share=round(self.p_alive),
             ),
-            "expected": _(
+            "expected": self.env._(
                 "%(count).1f purchases expected within %(days)s days",
                 count=self.expected_purchases,
                 days=horizon,
             ),
-            "complaints": _(
+            "complaints": self.env._(
                 "%(count)s complaints (tickets) in the last 90 days", count=self.complaints_90d
             ),
-            "gestures": _(
+            "gestures": self.env._(
                 "%(count)s gestures granted in the last 12 months", count=self.gestures_12m
             ),
-            "detractor": _("Detractor (last NPS %(nps)s)", nps=self.last_nps),
-            "promoter": _("Promoter (last NPS %(nps)s)", nps=self.last_nps),
+            "detractor": self.env._("Detractor (last NPS %(nps)s)", nps=self.last_nps),
+            "promoter": self.env._("Promoter (last NPS %(nps)s)", nps=self.last_nps),
         }
 
     def _feature_row(self):
@@ -288,7 +289,6 @@ class WinbackCustomerScore(models.Model):
     @api.depends("status", "churn_risk", "overdue_ratio", "lost_reason_id", "revenue_trend")
     @api.depends_context("lang")
     def _compute_status_reason(self):
-        _ = self.env._
         for score in self:
             company = score.company_id
             figures = {
@@ -301,42 +301,44 @@ class WinbackCustomerScore(models.Model):
                 "lost_factor": company.winback_lost_factor,
             }
             if score.status == "lost" and score.lost_reason_id:
-                reason = _(
+                reason = self.env._(
                     "Lost because a reason was recorded (%(reason)s), whatever the churn "
                     "risk of %(risk)s%%.",
                     reason=score.lost_reason_id.name,
                     risk=score.churn_risk,
                 )
             elif score.status == "lost":
-                reason = _(
+                reason = self.env._(
                     "Lost: silent for %(ratio).1f times their usual interval (from "
                     "%(lost_factor)s) and a churn risk of %(risk)s%% (from %(lost_risk)s%%).",
                     **figures,
                 )
             elif score.status == "dormant":
-                reason = _(
+                reason = self.env._(
                     "Dormant: silent for %(ratio).1f times their usual interval (from "
                     "%(dormant_factor)s) and a churn risk of %(risk)s%% (from "
                     "%(at_risk_risk)s%%).",
                     **figures,
                 )
             elif score.status == "at_risk" and score.churn_risk >= company.winback_at_risk_risk:
-                reason = _(
+                reason = self.env._(
                     "At risk: churn risk of %(risk)s%% (from %(at_risk_risk)s%%).", **figures
                 )
             elif score.status == "at_risk" and score.overdue_ratio > company.winback_at_risk_factor:
-                reason = _(
+                reason = self.env._(
                     "At risk: silent for %(ratio).1f times their usual interval (more than "
                     "%(at_risk_factor)s).",
                     **figures,
                 )
             elif score.status == "at_risk":
-                reason = _(
+                reason = self.env._(
                     "At risk: revenue down %(share)s%% year on year.",
                     share=round(-score.revenue_trend),
                 )
             else:
-                reason = _("Active: churn risk of %(risk)s%%, below %(at_risk_risk)s%%.", **figures)
+                reason = self.env._(
+                    "Active: churn risk of %(risk)s%%, below %(at_risk_risk)s%%.", **figures
+                )
             score.status_reason = reason
 
     # --- Actions ---
@@ -347,7 +349,7 @@ class WinbackCustomerScore(models.Model):
         if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
             raise AccessError(self.env._("Only a Customer Care manager can recompute statuses."))
         for company in self.env.companies:
-            self.sudo()._compute_company_scores(company)  # sudo: reads every order
+            self.sudo()._compute_company_scores(company, refit=True)  # sudo: reads every order
         return {
             "type": "ir.actions.client",
             "tag": "reload",
@@ -385,12 +387,12 @@ class WinbackCustomerScore(models.Model):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     @api.model
-    def _compute_company_scores(self, company, today=None):
+    def _compute_company_scores(self, company, today=None, refit=False):
         """Recompute every customer of ``company`` in a fixed number of queries.
 
-        The company's churn model is refitted first when it was not fitted today
-        (:meth:`winback.churn.fit._fit_company`). Returns False when another transaction
-        is scoring the same company.
+        The company's churn model is refitted first when ``refit`` or when it was not
+        fitted today (:meth:`winback.churn.fit._fit_company`). Returns False when another
+        transaction is scoring the same company.
         """
         today = today or fields.Date.context_today(self)
         cr = self.env.cr
@@ -410,7 +412,8 @@ class WinbackCustomerScore(models.Model):
         fits = self.env["winback.churn.fit"].sudo()  # sudo: the system fits, managers read
         fit = fits._latest(company)
         if (
-            not fit
+            refit
+            or not fit
             or fit.date != today
             or fit.configured_horizon_days != company.winback_horizon_days
         ):

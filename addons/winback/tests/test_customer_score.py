@@ -93,7 +93,9 @@ class TestCustomerScore(common.WinbackCase):
         for partner in risk:
             self.assertTrue(0 <= risk[partner] <= 100)
         drivers = self._score(self.overdue).churn_drivers
-        self.assertRegex(drivers, r"70 days since the last order, 2\.\d times the usual interval of 3\d days")
+        self.assertRegex(
+            drivers, r"70 days since the last order, 2\.\d times the usual interval of 3\d days"
+        )
         self.assertIn("Single purchase", self._score(self.once).churn_drivers)
 
     def test_rfm_quintiles(self):

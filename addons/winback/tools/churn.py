@@ -269,8 +269,11 @@ def expected_purchases_exact(params, x, tx, T, horizon):
             break
     # 2F1 * ((alpha + T) / (alpha + T + horizon)) ** (r + x) = total * (1 - z) ** (a - 1)
     second = 1.0 - total * np.exp((a - 1.0) * np.log1p(-z))
-    return (a + b + x) / (a - 1.0 if abs(a - 1.0) > 1e-6 else 1e-6) * second * p_alive(
-        params, x, tx, T
+    return (
+        (a + b + x)
+        / (a - 1.0 if abs(a - 1.0) > 1e-6 else 1e-6)
+        * second
+        * p_alive(params, x, tx, T)
     )
 
 
