@@ -30,6 +30,9 @@ AGENT_READ_ONLY = {
     "winback.lost.reason",
 }
 
+# Models only managers read, written by the system alone (the churn model's fits).
+MANAGER_READ_ONLY = {"winback.churn.fit"}
+
 
 @tagged("post_install", "-at_install")
 class TestAccessMatrix(TransactionCase):
@@ -82,6 +85,13 @@ class TestAccessMatrix(TransactionCase):
 
     def test_agents_and_managers(self):
         for model in self.care_models:
+            if model in MANAGER_READ_ONLY:
+                with self.subTest(model=model):
+                    self.assertFalse(self.allowed("agent", model, "read"))
+                    self.assertTrue(self.allowed("manager", model, "read"))
+                    for operation in ("write", "create", "unlink"):
+                        self.assertFalse(self.allowed("manager", model, operation), operation)
+                continue
             with self.subTest(model=model):
                 self.assertTrue(
                     self.allowed("agent", model, "read"), "agents read every care model"
