@@ -262,3 +262,40 @@ class TestChurnBacktest(common.WinbackCase):
         self.assertEqual(set(campaign.member_ids.partner_id.ids), set(expected.partner_id.ids))
         self.assertIn(self.mia, campaign.member_ids.partner_id)
         self.assertNotIn(self.quinn, campaign.member_ids.partner_id)
+
+    def test_upgrade_recomputes_the_statuses(self):
+        """migrations/18.0.1.1.0/post-churn.py rescores every company already scored."""
+        import importlib.util
+        import os
+
+        path = os.path.join(
+            os.path.dirname(__file__), "..", "migrations", "18.0.1.1.0", "post-churn.py"
+        )
+        spec = importlib.util.spec_from_file_location("winback_post_churn", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        self._compute(self.history_co)
+        mia = self._score(self.mia, self.history_co)
+        # statuses as the fixed-day thresholds left them, before the upgrade
+        self.env.cr.execute(
+            SQL(
+                "UPDATE winback_customer_score SET status = 'active', churn_risk = 0 "
+                "WHERE company_id = %s",
+                self.history_co.id,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_company SET winback_scored_on = %s WHERE id = %s",
+                self.today - timedelta(days=1),
+                self.history_co.id,
+            )
+        )
+        self.env.invalidate_all()
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertNotEqual(mia.status, "active")
+        self.assertGreaterEqual(mia.churn_risk, self.history_co.winback_at_risk_risk)
+        migration.migrate(self.env.cr, "18.0.1.0.0")  # idempotent
+        self.env.invalidate_all()
+        self.assertNotEqual(mia.status, "active")
