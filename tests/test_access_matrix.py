@@ -33,6 +33,9 @@ AGENT_READ_ONLY = {
 # only through the grant wizard's recommendation (issue 23).
 MANAGER_READ_ONLY = {"loyalty.gesture.effect"}
 
+# Models only managers read, written by the system alone (the churn model's fits).
+MANAGER_READ_ONLY = {"winback.churn.fit"}
+
 
 @tagged("post_install", "-at_install")
 class TestAccessMatrix(TransactionCase):

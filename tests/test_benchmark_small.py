@@ -93,19 +93,18 @@ class TestBenchmarkSmall(TransactionCase):
                 if today - timedelta(days=730) < d <= today - timedelta(days=365)
             )
             trend = 100.0 * (r12 - prev) / prev if prev > 0 else 0.0
-            at_risk = (
-                len(days) >= 2 and median > 0 and recency > company.winback_at_risk_factor * median
-            ) or (prev > 0 and trend <= -company.winback_revenue_drop)
-            if recency > company.winback_lost_days:
-                status = "lost"
-            elif recency > company.winback_dormant_days:
-                status = "dormant"
-            elif at_risk:
-                status = "at_risk"
-            else:
-                status = "active"
+            revenue_drop = prev > 0 and trend <= -company.winback_revenue_drop
             rows[partner] = {
-                "status": status,
+                "revenue_drop": revenue_drop,
+                "gap_cv": statistics.stdev(gaps) / statistics.mean(gaps)
+                if len(gaps) >= 2 and statistics.mean(gaps) > 0
+                else 0.0,
+                "recent": sum(1 for d in days if d > today - timedelta(days=180)),
+                "before": sum(
+                    1
+                    for d in days
+                    if today - timedelta(days=360) < d <= today - timedelta(days=180)
+                ),
                 "order_count": len(orders),
                 "purchase_days": len(days),
                 "first_order_date": days[0],
@@ -147,6 +146,9 @@ class TestBenchmarkSmall(TransactionCase):
 
     def test_scoring_matches_a_per_customer_computation(self):
         model = self.env["winback.customer.score"]
+        # the model fitted on this data (the nightly action refits once a day), then the
+        # scoring alone, counted
+        model._compute_company_scores(self.company, refit=True)
         queries, _done = self._count_queries(lambda: model._compute_company_scores(self.company))
         reference, scores = self._reference_scores(), self._scores()
         # customers with a recorded lost reason keep it (and their row) whatever the orders
@@ -158,7 +160,6 @@ class TestBenchmarkSmall(TransactionCase):
                 continue
             score = scores[partner]
             for key in (
-                "status",
                 "order_count",
                 "purchase_days",
                 "first_order_date",
@@ -170,22 +171,40 @@ class TestBenchmarkSmall(TransactionCase):
             self.assertAlmostEqual(score.revenue, ref["revenue"], delta=0.01)
             self.assertAlmostEqual(score.revenue_12m, ref["revenue_12m"], delta=0.01)
             self.assertAlmostEqual(score.median_interval, ref["median_interval"], places=6)
-        self.assertEqual(
-            {s.status for s in scores.values()}, {"active", "at_risk", "dormant", "lost"}
-        )
         # churn risk: the model's formulas applied here in plain Python, one customer at a
         # time, with parameters fitted on one row per customer (the addon fits distinct
-        # histories with their counts, in SQL-side groups)
+        # histories with their counts, in SQL-side groups), and the company's stored fit
+        import numpy as np
+
         from odoo.addons.winback.tools import churn
 
         ids = sorted(reference)
-        r, alpha, a, b = churn.fit(
+        r, alpha, a, b = params = churn.fit(
             [reference[p]["x"] for p in ids],
             [reference[p]["tx"] for p in ids],
             [reference[p]["T"] for p in ids],
         )
-        horizon = self.company.winback_horizon_days
-        for p in ids:
+        fit = self.env["winback.churn.fit"]._latest(self.company)
+        self.assertEqual(fit.method, "backtest", fit.message)
+        horizon = fit.horizon_days
+        values = {
+            key: np.array([reference[p][key] for p in ids], dtype=float)
+            for key in ("x", "tx", "T", "gap_cv", "recent", "before")
+        }
+        values.update(
+            recency=np.array([reference[p]["days_since_last_order"] for p in ids], dtype=float),
+            revenue=np.array([reference[p]["revenue"] for p in ids], dtype=float),
+            days=np.array([reference[p]["purchase_days"] for p in ids], dtype=float),
+            tickets=np.zeros(len(ids)),
+            gestures=np.zeros(len(ids)),
+            nps=np.full(len(ids), np.nan),
+        )
+        model_risk = churn.logistic_predict(
+            fit.model, churn.features_from_values(values, params, horizon)
+        )
+        intervals = churn.usual_interval(params, values["x"], values["tx"])
+        company = self.company
+        for p, risk, interval in zip(ids, model_risk, intervals, strict=True):
             x, tx, t = reference[p]["x"], reference[p]["tx"], reference[p]["T"]
             odds = (
                 math.log(a)
@@ -193,9 +212,34 @@ class TestBenchmarkSmall(TransactionCase):
                 + (r + x) * (math.log(alpha + t) - math.log(alpha + tx))
             )
             alive = 1.0 / (1.0 + math.exp(min(odds, 700)))
-            risk = 1 - alive * (1 - ((alpha + t) / (alpha + t + horizon)) ** (r + x))
             self.assertAlmostEqual(scores[p].p_alive, 100 * alive, delta=0.6)
             self.assertAlmostEqual(scores[p].churn_risk, 100 * risk, delta=1.6)
+            if p in recorded:
+                continue
+            # the status from the (stored, rounded) risk and the silence in usual intervals
+            stored, ratio = scores[p].churn_risk, reference[p]["days_since_last_order"] / interval
+            if stored >= company.winback_lost_risk and ratio >= company.winback_lost_factor:
+                status = "lost"
+            elif stored >= company.winback_at_risk_risk and ratio >= company.winback_dormant_factor:
+                status = "dormant"
+            elif (
+                stored >= company.winback_at_risk_risk
+                or ratio > company.winback_at_risk_factor
+                or reference[p]["revenue_drop"]
+            ):
+                status = "at_risk"
+            else:
+                status = "active"
+            factors = (
+                company.winback_lost_factor,
+                company.winback_dormant_factor,
+                company.winback_at_risk_factor,
+            )
+            if min(abs(ratio - f) for f in factors) > 1e-6:  # not on a boundary
+                self.assertEqual(scores[p].status, status, f"status of customer {p}")
+        self.assertEqual(
+            {s.status for s in scores.values()}, {"active", "at_risk", "dormant", "lost"}
+        )
         # fixed number of queries, rerun on more customers included
         self._grow()
         more, _done = self._count_queries(lambda: model._compute_company_scores(self.company))

@@ -20,6 +20,7 @@
         "data/care_kpi_data.xml",
         "wizard/winback_lost_wizard_views.xml",
         "views/winback_customer_score_views.xml",
+        "views/winback_churn_fit_views.xml",
         "views/winback_lost_reason_views.xml",
         "views/winback_campaign_views.xml",
         "views/winback_campaign_member_views.xml",

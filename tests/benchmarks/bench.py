@@ -262,6 +262,10 @@ def write_results(runs):
     for op in operations.OPERATIONS:
         doc = " ".join(op.__doc__.split())
         lines.append(f"- **{op.name}**: {doc}")
+    # the section of churn_eval.sh (tests/benchmarks/churn_eval.py) stays
+    churn_section = os.path.join(HERE, "results", "churn_eval.md")
+    if os.path.exists(churn_section):
+        lines += ["", open(churn_section).read().rstrip("\n")]
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

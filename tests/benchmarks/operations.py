@@ -5,6 +5,7 @@
 
 import datagen
 
+from odoo import fields
 from odoo.tools import SQL
 
 
@@ -45,21 +46,21 @@ class CustomerMetrics:
 
 
 class WinbackScoring:
-    """Full (nightly) recompute of win-back status, RFM quintiles and churn risk for the
-    company over yesterday's scores (`winback.customer.score._compute_company_scores`:
-    figures in a temporary table, the
-    churn model's 4 parameters fitted in numpy on the distinct histories, one
-    INSERT … SELECT … ON CONFLICT into the indexed score table) vs bare SQL computing the
-    same figures — the same aggregate, the same model fit (`tools/churn.fit`, the only
-    shared code) and the same model formulas, statuses and `ntile(5)` RFM — written into a
-    plain table without indexes."""
+    """Full (nightly) recompute of win-back status, RFM quintiles, churn risk and predictions
+    for the company over yesterday's scores, the company's churn model being already fitted
+    today (`winback.customer.score._compute_company_scores`: figures in a temporary table,
+    MBG/NBD's 4 parameters fitted in numpy on the distinct histories, the back-tested
+    model's features and risk in one INSERT … SELECT … ON CONFLICT into the indexed score
+    table) vs bare SQL computing the same features, risk, statuses and `ntile(5)` RFM —
+    the same SQL feature builders (`tools/churn_sql.py`) and MBG/NBD fit (`tools/churn.fit`),
+    the only shared code — written into a plain table without indexes."""
 
     name = "win-back scoring"
     module = "winback"
 
     def prepare(self, env):
-        # the nightly recompute: yesterday's scores are there
-        env["winback.customer.score"]._compute_company_scores(env.company)
+        # the nightly recompute: yesterday's scores and today's fit are there
+        env["winback.customer.score"]._compute_company_scores(env.company, refit=True)
 
     def odoo(self, env):
         env["winback.customer.score"]._compute_company_scores(env.company)
@@ -68,35 +69,22 @@ class WinbackScoring:
     def baseline(self, env):
         import numpy as np
 
-        from odoo.addons.winback.tools import churn
+        from odoo.addons.winback.tools import churn, churn_sql
 
         cr, company = env.cr, env.company
+        today = fields.Date.context_today(env["res.partner"])
+        fit = env["winback.churn.fit"]._latest(company)
         cr.execute(
             SQL(
                 """
                 CREATE TEMP TABLE bench_input AS
-                WITH d AS (
-                    SELECT p.commercial_partner_id AS partner_id, so.date_order::date AS day,
-                           sum(so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1.0))
-                             AS amount, count(*) AS orders
-                      FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
-                     WHERE so.state = 'sale' AND so.company_id = %(company)s
-                       AND so.date_order::date <= current_date
-                  GROUP BY 1, 2
-                ), g AS (
+                WITH g AS (
                     SELECT d.*, day - lag(day) OVER (PARTITION BY partner_id ORDER BY day) AS gap
-                      FROM d)
-                SELECT partner_id, sum(orders)::int AS orders, count(*)::int AS days,
-                       current_date - min(day) AS age, max(day) - min(day) AS span,
-                       current_date - max(day) AS recency, min(day) AS first_day,
-                       max(day) AS last_day, sum(amount) AS revenue,
-                       coalesce(sum(amount) FILTER (WHERE day > current_date - 365), 0) AS r12,
-                       coalesce(sum(amount) FILTER (WHERE day > current_date - 730
-                                                      AND day <= current_date - 365), 0) AS p12,
-                       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY gap), 0) AS median
-                  FROM g GROUP BY partner_id
+                      FROM (%(orders)s) d)
+                SELECT 0 AS k, partner_id, %(aggregates)s FROM g GROUP BY partner_id
                 """,
-                company=company.id,
+                orders=churn_sql.orders_sql(company.id, today),
+                aggregates=churn_sql.aggregates_sql(SQL("%s::date", today)),
             )
         )
         cr.execute(
@@ -106,45 +94,60 @@ class WinbackScoring:
             )
         )
         x, tx, t, w = (np.array(c, dtype=float) for c in zip(*cr.fetchall(), strict=True))
-        r, alpha, a, b = (float(v) for v in churn.fit(x.astype(int), tx, t, weights=w))
+        params = churn.fit(x.astype(int), tx, t, weights=w)
+        cut = SQL("(VALUES (0, %s::date)) AS c(k, cutoff)", today)
+        source = SQL(
+            "(SELECT ii.*, e.tickets, e.gestures, e.nps FROM bench_input ii "
+            "LEFT JOIN (%s) e USING (k, partner_id)) i",
+            churn_sql.extras_sql(company.id, cut),
+        )
+        risk = (
+            churn_sql.risk_sql(fit.model, alias="g")
+            if fit.method == "backtest"
+            else SQL(
+                "1 - g.alive * (1 - power((g.alpha + g.t) / (g.alpha + g.t + g.h), g.r + g.x))"
+            )
+        )
         cr.execute(
             SQL(
                 """
                 CREATE TEMP TABLE bench_scores AS
                 SELECT partner_id, orders, days, first_day, last_day, recency, revenue, median,
-                       CASE WHEN recency > %(lost)s THEN 'lost'
-                            WHEN recency > %(dormant)s THEN 'dormant'
-                            WHEN (days >= 2 AND median > 0 AND recency > %(factor)s * median)
-                              OR (p12 > 0 AND 100.0 * (r12 - p12) / p12 <= -%(drop)s)
+                       CASE WHEN risk >= %(lost_risk)s AND ratio >= %(lost_factor)s THEN 'lost'
+                            WHEN risk >= %(at_risk)s AND ratio >= %(dormant_factor)s
+                            THEN 'dormant'
+                            WHEN risk >= %(at_risk)s OR ratio > %(factor)s
+                              OR (revenue_prev > 0
+                                  AND 100.0 * (revenue_12m - revenue_prev) / revenue_prev
+                                      <= -%(drop)s)
                             THEN 'at_risk' ELSE 'active' END AS status,
-                       round(100 * alive) AS p_alive,
-                       round(100 * (1 - alive * (1 - power((%(alpha)s + t)
-                             / (%(alpha)s + t + %(h)s), %(r)s + x)))) AS churn_risk,
-                       n.score AS last_nps,
+                       risk, round(100 * alive) AS p_alive, nps, interval, expected,
+                       last_day + round(interval)::int AS expected_order_date,
+                       expected_year * least((1 - prob) / greatest(mbg_buy, 1e-6), 3)
+                         * %(p)s * (%(v)s + greatest(revenue, 0)) / (%(p)s * days + %(q)s - 1)
+                         AS value_12m,
                        ntile(5) OVER (ORDER BY last_day, partner_id) AS r,
                        ntile(5) OVER (ORDER BY days, orders, partner_id) AS f,
                        ntile(5) OVER (ORDER BY revenue, partner_id) AS m
-                  FROM (SELECT i.*, days - 1 AS x, greatest(age, span)::float8 AS t,
-                               1 / (1 + exp(least(ln(%(a)s) - ln(%(b)s + days - 1)
-                                    + (%(r)s + days - 1) * (ln(%(alpha)s + greatest(age, span))
-                                    - ln(%(alpha)s + span)), 700))) AS alive
-                          FROM bench_input i) v
-             LEFT JOIN (SELECT DISTINCT ON (commercial_partner_id) commercial_partner_id, score
-                          FROM satisfaction_request
-                         WHERE state = 'answered' AND kind = 'nps' AND company_id = %(company)s
-                      ORDER BY commercial_partner_id, answered_date DESC, id DESC) n
-                    ON n.commercial_partner_id = v.partner_id
+                  FROM (SELECT g.*, %(risk)s AS prob, round(100 * (%(risk)s)) AS risk,
+                               recency / interval AS ratio,
+                               alive * (1 - power((alpha + t) / (alpha + t + h), r + x))
+                                 AS mbg_buy
+                          FROM (%(model)s) g) v
                 """,
-                company=company.id,
-                lost=company.winback_lost_days,
-                dormant=company.winback_dormant_days,
+                risk=risk,
+                model=churn_sql.model_sql(
+                    source, churn_sql.params_sql([(0, params, fit.horizon_days)])
+                ),
+                lost_risk=company.winback_lost_risk,
+                lost_factor=company.winback_lost_factor,
+                at_risk=company.winback_at_risk_risk,
+                dormant_factor=company.winback_dormant_factor,
                 factor=company.winback_at_risk_factor,
                 drop=company.winback_revenue_drop,
-                h=float(company.winback_horizon_days),
-                r=r,
-                alpha=alpha,
-                a=a,
-                b=b,
+                p=fit.spend_p,
+                q=fit.spend_q,
+                v=fit.spend_v,
             )
         )
         return cr.rowcount

@@ -8,6 +8,7 @@ from . import (
     res_partner,
     winback_campaign,
     winback_campaign_member,
+    winback_churn_fit,
     winback_customer_score,
     winback_lost_reason,
 )

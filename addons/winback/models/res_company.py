@@ -8,7 +8,13 @@ class ResCompany(models.Model):
         string="At risk after (times the usual interval)",
         default=1.5,
         help="A customer is at risk when the days since their last order exceed this "
-        "multiple of their own median interval between orders.",
+        "multiple of their own usual interval between orders.",
+    )
+    winback_at_risk_risk = fields.Integer(
+        string="At risk from churn risk (%)",
+        default=50,
+        help="A customer is at risk when their churn risk reaches this level; no active "
+        "customer has a churn risk this high.",
     )
     winback_revenue_drop = fields.Float(
         string="At risk on revenue drop (%)",
@@ -16,20 +22,29 @@ class ResCompany(models.Model):
         help="A customer is at risk when their revenue of the last 12 months fell by at "
         "least this share versus the 12 months before.",
     )
-    winback_dormant_days = fields.Integer(
-        string="Dormant after (days)",
-        default=180,
-        help="Days without an order after which a customer is dormant.",
+    winback_dormant_factor = fields.Float(
+        string="Dormant after (times the usual interval)",
+        default=3.0,
+        help="A customer is dormant when silent for this multiple of their usual interval "
+        "with a churn risk of at least the at-risk level.",
     )
-    winback_lost_days = fields.Integer(
-        string="Lost after (days)",
-        default=365,
-        help="Days without an order after which a customer is lost.",
+    winback_lost_factor = fields.Float(
+        string="Lost after (times the usual interval)",
+        default=5.0,
+        help="A customer is lost when silent for this multiple of their usual interval "
+        "with a churn risk of at least the lost level.",
+    )
+    winback_lost_risk = fields.Integer(
+        string="Lost from churn risk (%)",
+        default=80,
+        help="Churn risk a customer must reach to be lost; a lost customer always has a "
+        "higher churn risk than an active one, unless a lost reason was recorded.",
     )
     winback_horizon_days = fields.Integer(
         string="Churn horizon (days)",
         default=365,
-        help="The churn risk is the probability of no order within this many days.",
+        help="The churn risk is the probability of no order within this many days (or "
+        "the longest horizon the order history allows, at least 60 days).",
     )
     winback_scored_on = fields.Date(
         string="Customer statuses computed on", readonly=True, copy=False
@@ -39,9 +54,16 @@ class ResCompany(models.Model):
         (
             "winback_thresholds_positive",
             "CHECK(winback_at_risk_factor > 0 AND winback_revenue_drop >= 0 "
-            "AND winback_revenue_drop <= 100 AND winback_dormant_days > 0 "
-            "AND winback_lost_days > winback_dormant_days AND winback_horizon_days > 0)",
-            "Win-back thresholds must be positive, the revenue drop a share between 0 and "
-            "100, and the lost delay longer than the dormant delay.",
+            "AND winback_revenue_drop <= 100 AND winback_horizon_days > 0)",
+            "Win-back thresholds must be positive and the revenue drop a share between 0 and 100.",
+        ),
+        (
+            "winback_rhythm_thresholds",
+            "CHECK(winback_dormant_factor >= winback_at_risk_factor "
+            "AND winback_lost_factor >= winback_dormant_factor "
+            "AND winback_at_risk_risk BETWEEN 1 AND 100 "
+            "AND winback_lost_risk BETWEEN winback_at_risk_risk AND 100)",
+            "Win-back thresholds must grow from at risk to dormant to lost, and the churn "
+            "risks be percentages, the lost one at least the at-risk one.",
         ),
     ]

@@ -90,6 +90,11 @@ class WinbackCampaign(models.Model):
     segment_at_risk = fields.Boolean(string="At risk")
     segment_dormant = fields.Boolean(string="Dormant", default=True)
     segment_lost = fields.Boolean(string="Lost", default=True)
+    segment_expected = fields.Boolean(
+        string="Expected to order by now",
+        help="Also customers whose expected date of next order has passed without an "
+        "order, whatever their status.",
+    )
     min_revenue = fields.Monetary(
         string="Minimum lifetime revenue", help="Customers who bought less are excluded."
     )
@@ -486,7 +491,14 @@ class WinbackCampaign(models.Model):
                 )
             if not campaign.email_template_id:
                 raise UserError(self.env._("Choose the email sent at the start of the campaign."))
-            if not any((campaign.segment_at_risk, campaign.segment_dormant, campaign.segment_lost)):
+            if not any(
+                (
+                    campaign.segment_at_risk,
+                    campaign.segment_dormant,
+                    campaign.segment_lost,
+                    campaign.segment_expected,
+                )
+            ):
                 raise UserError(self.env._("Choose at least one customer status to target."))
             campaign._check_offer_grantable()
         # sudo: state and dates change only through the buttons (see _care_writable_fields)
@@ -587,7 +599,7 @@ class WinbackCampaign(models.Model):
         """
         self.ensure_one()
         statuses = self._statuses()
-        if not statuses:
+        if not statuses and not self.segment_expected:
             return
         domain = self._partner_domain()
         partner_filter = SQL("TRUE")
@@ -636,7 +648,8 @@ class WinbackCampaign(models.Model):
                            AND c.id != %(campaign)s AND m.state != 'excluded'
                          LIMIT 1) busy ON TRUE
                      WHERE s.company_id = %(company)s
-                       AND s.status IN %(statuses)s
+                       AND (s.status = ANY(%(statuses)s)
+                            OR (%(expected)s AND s.expected_order_date < %(today)s))
                        AND p.active
                        AND %(partner_filter)s
                   ) AS t
@@ -647,7 +660,9 @@ class WinbackCampaign(models.Model):
                 holdout=round(self.holdout_percent * 100),
                 min_orders=self.min_orders,
                 min_revenue=self.min_revenue,
-                statuses=statuses,
+                statuses=list(statuses),
+                expected=self.segment_expected,
+                today=fields.Date.context_today(self),
                 partner_filter=partner_filter,
                 uid=self.env.uid,
             )

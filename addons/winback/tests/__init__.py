@@ -1,6 +1,7 @@
 from . import (
     test_campaign,
     test_campaign_tour,
+    test_churn_backtest,
     test_churn_model,
     test_customer_score,
     test_kpi,

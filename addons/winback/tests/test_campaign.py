@@ -21,7 +21,7 @@ class TestCampaign(common.WinbackCase):
             cls._history(sleeper, [400, 300, 250], amount=100 + i)
             cls.sleepers |= sleeper
         cls.occasional = cls._customer("Occasional Odile")
-        cls._history(cls.occasional, [250], amount=500)
+        cls._history(cls.occasional, [600], amount=500)
         cls.small = cls._customer("Small Sylvain")
         cls._history(cls.small, [300, 250], amount=5)
         cls.opted_out = cls._customer("Opted Out Olivier", care_opt_out=True)
@@ -337,7 +337,7 @@ class TestCampaign(common.WinbackCase):
         self.campaign.action_start()
         count = len(self.campaign.member_ids)
         newcomer = self._customer("Newly Dormant Nadia")
-        self._history(newcomer, [400, 300, 200])
+        self._history(newcomer, [500, 400, 300])
         self.env["winback.customer.score"]._compute_company_scores(self.company)
         self.env["winback.campaign"]._cron_process_campaigns()
         self.campaign.invalidate_recordset(["member_ids"])

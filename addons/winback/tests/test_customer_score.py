@@ -1,9 +1,12 @@
 from datetime import timedelta
 
+from psycopg2 import IntegrityError
+
 from odoo import fields
 from odoo.addons.winback.models.winback_customer_score import LOCK_CLASS
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from . import common
 
@@ -21,10 +24,10 @@ class TestCustomerScore(common.WinbackCase):
         cls.shrinking = cls._customer("Shrinking Sam")  # big last year, small this year
         cls._history(cls.shrinking, [600, 540, 480, 420], amount=500)
         cls._history(cls.shrinking, [300, 200, 100, 20], amount=50)
-        cls.dormant = cls._customer("Dormant Dora")
-        cls._history(cls.dormant, [500, 400, 300, 200])
-        cls.lost = cls._customer("Lost Louis")
-        cls._history(cls.lost, [800, 700, 600, 400])
+        cls.dormant = cls._customer("Dormant Dora")  # monthly, silent for 150 days
+        cls._history(cls.dormant, [d + 120 for d in monthly])
+        cls.lost = cls._customer("Lost Louis")  # monthly, silent for a year
+        cls._history(cls.lost, [d + 370 for d in monthly])
         cls.once = cls._customer("Once Olga")
         cls._history(cls.once, [20])
         cls.contact = cls.env["res.partner"].create(
@@ -46,7 +49,12 @@ class TestCustomerScore(common.WinbackCase):
             self.once: "active",
         }
         for partner, status in expected.items():
-            self.assertEqual(self._score(partner).status, status, partner.name)
+            score = self._score(partner)
+            self.assertEqual(
+                score.status,
+                status,
+                f"{partner.name}: risk {score.churn_risk}, ratio {score.overdue_ratio}",
+            )
         rita = self._score(self.regular)
         # the contact's order counts for the commercial partner, on the same day or not
         self.assertEqual(rita.order_count, 12)
@@ -54,18 +62,31 @@ class TestCustomerScore(common.WinbackCase):
         self.assertEqual(rita.median_interval, 30)
         self.assertFalse(self._score(self.contact))
         self.assertEqual(self._score(self.shrinking).revenue_trend, -90)
-        self.assertEqual(self._score(self.dormant).order_count, 4, "company B not counted")
-        self.assertEqual(self._score(self.dormant, self.company_b).status, "active")
+        self.assertEqual(self._score(self.dormant).order_count, 10, "company B not counted")
+        # in company B, Dora is a customer of three days: one order, neither dormant nor lost
+        dora_b = self._score(self.dormant, self.company_b)
+        self.assertEqual(dora_b.order_count, 1)
+        self.assertIn(dora_b.status, ("active", "at_risk"))
 
     def test_thresholds_per_company(self):
-        self.company.write({"winback_at_risk_factor": 3.0, "winback_revenue_drop": 95})
-        self.company.write({"winback_dormant_days": 450, "winback_lost_days": 900})
+        self.company.write({"winback_at_risk_factor": 5.0, "winback_revenue_drop": 95})
+        self.company.write(
+            {
+                "winback_dormant_factor": 20.0,
+                "winback_lost_factor": 30.0,
+                "winback_at_risk_risk": 99,
+                "winback_lost_risk": 100,
+            }
+        )
         self._compute()
         self.assertEqual(self._score(self.overdue).status, "active")
         self.assertEqual(self._score(self.shrinking).status, "active")
-        # 200 days of silence for a customer ordering every 100 days: not 3 intervals yet
+        # silent for about 5 usual intervals: not 20 yet, and no risk reaches 99
         self.assertEqual(self._score(self.dormant).status, "active")
         self.assertEqual(self._score(self.lost).status, "at_risk")
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            self.company.write({"winback_lost_risk": 90})
+            self.company.flush_recordset()
 
     def test_churn_risk_direction(self):
         self._compute()
@@ -75,7 +96,9 @@ class TestCustomerScore(common.WinbackCase):
         for partner in risk:
             self.assertTrue(0 <= risk[partner] <= 100)
         drivers = self._score(self.overdue).churn_drivers
-        self.assertIn("usual interval of 30 days", drivers)
+        self.assertRegex(
+            drivers, r"70 days since the last order, 2\.\d times the usual interval of 3\d days"
+        )
         self.assertIn("Single purchase", self._score(self.once).churn_drivers)
 
     def test_rfm_quintiles(self):

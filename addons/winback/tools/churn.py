@@ -194,3 +194,309 @@ def simulate(customers=2000, seed=7, calibration=730.0, horizon=365.0):
                 churned[i] = False
                 break
     return x, tx, T, churned
+
+
+# --- Back-tested churn model: regularised logistic regression on history features ---
+
+# Feature names, in the order of the model's coefficients (see tools/churn_sql.py for
+# their SQL and :func:`features_from_values` for the same formulas in Python).
+FEATURES = (
+    "recency",  # ln(1 + days since the last order)
+    "overdue",  # ln(1 + days since the last order / the customer's usual interval)
+    "frequency",  # ln(1 + repeat purchase days)
+    "tenure",  # ln(1 + days since the first order)
+    "monetary",  # ln(1 + average spend per purchase day)
+    "irregularity",  # coefficient of variation of the intervals between purchases
+    "trend",  # purchases of the last 180 days vs the 180 before, in -1..1
+    "p_alive",  # MBG/NBD probability that the customer is still active
+    "expected",  # ln(1 + MBG/NBD expected purchases within the horizon)
+    "complaints",  # ln(1 + tickets of the last 90 days)
+    "gestures",  # ln(1 + gestures granted in the last 365 days)
+    "detractor",  # last NPS answer 0-6
+    "promoter",  # last NPS answer 9-10
+)
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 10.0)
+
+
+def usual_interval(params, x, tx):
+    """The customer's usual interval in days: their mean interval drawn to the population's.
+
+    The population's mean interval ``alpha / r`` counts as ``k = min(r, 1)`` extra
+    interval: ``(k * alpha / r + tx) / (k + x)``, close to ``tx / x`` for a frequent buyer
+    and to ``alpha / r`` for a new one.
+    """
+    r, alpha, _a, _b = params
+    k = min(r, 1.0)
+    return (k * alpha / r + np.asarray(tx, dtype=float)) / (k + np.asarray(x, dtype=float))
+
+
+def expected_purchases(params, x, tx, T, horizon):
+    """MBG/NBD expected purchases within ``horizon`` days, posterior-mean plug-in.
+
+    A customer still active buys at rate ``l = (r + x) / (alpha + T)`` and leaves after each
+    purchase with probability ``p = a / (a + b + x)``: the expected number of purchases
+    before the horizon is ``(1 - exp(-l * p * horizon)) / p``, times P(alive). The same
+    formula as the scoring SQL (the exact conditional expectation needs 2F1, see
+    :func:`expected_purchases_exact`).
+    """
+    r, alpha, a, b = params
+    x = np.asarray(x, dtype=float)
+    T = np.maximum(np.asarray(T, dtype=float), tx)
+    rate = (r + x) / (alpha + T)
+    leave = a / (a + b + x)
+    return p_alive(params, x, tx, T) * (1.0 - np.exp(-rate * leave * horizon)) / leave
+
+
+def expected_purchases_exact(params, x, tx, T, horizon):
+    """MBG/NBD conditional expected purchases (Batislam et al. 2007), for ``a != 1``.
+
+    The Gauss hypergeometric function is summed as a series after Euler's transformation
+    (converges for ``z < 1``); used to compare against the model, not to score.
+    """
+    r, alpha, a, b = params
+    x = np.asarray(x, dtype=float)
+    T = np.maximum(np.asarray(T, dtype=float), tx)
+    z = horizon / (alpha + T + horizon)
+    p1, p2, p3 = r + x, b + x + 1.0, a + b + x
+    # Euler: 2F1(p1, p2; p3; z) = (1 - z)^(p3 - p1 - p2) 2F1(p3 - p1, p3 - p2; p3; z)
+    e1, e2 = p3 - p1, p3 - p2
+    term = np.ones_like(z)
+    total = np.ones_like(z)
+    for k in range(2000):
+        term = term * (e1 + k) * (e2 + k) / ((p3 + k) * (k + 1)) * z
+        total += term
+        if np.all(np.abs(term) < 1e-12 * np.abs(total)):
+            break
+    # 2F1 * ((alpha + T) / (alpha + T + horizon)) ** (r + x) = total * (1 - z) ** (a - 1)
+    second = 1.0 - total * np.exp((a - 1.0) * np.log1p(-z))
+    return (
+        (a + b + x)
+        / (a - 1.0 if abs(a - 1.0) > 1e-6 else 1e-6)
+        * second
+        * p_alive(params, x, tx, T)
+    )
+
+
+def feature_matrix(
+    recency, interval, x, T, spend, gap_cv, trend, alive, expected, tickets, gestures, nps
+):
+    """The model's features (columns in the order of :data:`FEATURES`) from per-customer
+    figures: days since the last order, usual interval, repeat purchase days, days since
+    the first order, average spend per purchase day, coefficient of variation of the
+    intervals, recent trend (-1..1), P(alive), expected purchases within the horizon,
+    tickets (90 days), gestures (365 days), last NPS (NaN when none)."""
+    recency = np.asarray(recency, dtype=float)
+    nps = np.asarray(nps, dtype=float)
+    return np.column_stack(
+        [
+            np.log1p(recency),
+            np.log1p(recency / np.asarray(interval, dtype=float)),
+            np.log1p(np.asarray(x, dtype=float)),
+            np.log1p(np.asarray(T, dtype=float)),
+            np.log1p(np.maximum(np.asarray(spend, dtype=float), 0)),
+            np.asarray(gap_cv, dtype=float),
+            np.asarray(trend, dtype=float),
+            np.asarray(alive, dtype=float),
+            np.log1p(np.asarray(expected, dtype=float)),
+            np.log1p(np.asarray(tickets, dtype=float)),
+            np.log1p(np.asarray(gestures, dtype=float)),
+            np.where(np.isnan(nps), 0.0, nps <= 6),
+            np.where(np.isnan(nps), 0.0, nps >= 9),
+        ]
+    )
+
+
+def features_from_values(values, params, horizon):
+    """The model's feature matrix from plain per-customer values (numpy arrays).
+
+    ``values``: x, tx, T, recency, revenue, days, gap_cv, recent, before, tickets,
+    gestures, nps (NaN when none). The SQL of tools/churn_sql.py computes the same.
+    """
+    x = np.asarray(values["x"], dtype=float)
+    tx = np.asarray(values["tx"], dtype=float)
+    T = np.maximum(np.asarray(values["T"], dtype=float), tx)
+    recent, before = (np.asarray(values[k], dtype=float) for k in ("recent", "before"))
+    return feature_matrix(
+        values["recency"],
+        usual_interval(params, x, tx),
+        x,
+        T,
+        np.asarray(values["revenue"], dtype=float) / np.maximum(values["days"], 1),
+        values["gap_cv"],
+        (recent - before) / (recent + before + 1.0),
+        p_alive(params, x, tx, T),
+        expected_purchases(params, x, tx, T, horizon),
+        values["tickets"],
+        values["gestures"],
+        values["nps"],
+    )
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
+
+
+def logistic_fit(X, y, C=1.0, iterations=50):
+    """L2-regularised logistic regression on standardised features, by Newton's method.
+
+    Minimises the mean log loss plus ``||w||^2 / (2 C n)`` (the intercept is not
+    penalised, scikit-learn's convention). Returns ``{"mean", "scale", "coef",
+    "intercept"}`` for :func:`logistic_predict`.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, dim = X.shape
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    Z = np.column_stack([np.ones(n), (X - mean) / scale])
+    penalty = np.full(dim + 1, 1.0 / C)
+    penalty[0] = 0.0
+    w = np.zeros(dim + 1)
+    w[0] = np.log((y.mean() + 1e-6) / (1.0 - y.mean() + 1e-6))
+    for _i in range(iterations):
+        p = _sigmoid(Z @ w)
+        gradient = Z.T @ (p - y) + penalty * w
+        hessian = (Z * (p * (1.0 - p))[:, None]).T @ Z + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return {
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "coef": w[1:].tolist(),
+        "intercept": float(w[0]),
+    }
+
+
+def logistic_predict(model, X):
+    X = np.asarray(X, dtype=float)
+    z = model["intercept"] + ((X - model["mean"]) / model["scale"]) @ np.asarray(model["coef"])
+    return _sigmoid(z)
+
+
+def contributions(model, X):
+    """Per-feature contributions to the log-odds of churn (0 = the average customer)."""
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    return (X - model["mean"]) / model["scale"] * np.asarray(model["coef"])
+
+
+def log_loss(p, y):
+    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    y = np.asarray(y, dtype=float)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def brier(p, y):
+    return float(np.mean((np.asarray(p, dtype=float) - np.asarray(y, dtype=float)) ** 2))
+
+
+def reliability(p, y, bins=10):
+    """Predicted vs observed by bins of predicted probability: ``[(low, high, count,
+    mean predicted, observed rate)]`` for the non-empty bins."""
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y, dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    table = []
+    for i in range(bins):
+        chosen = index == i
+        if chosen.any():
+            table.append(
+                (
+                    float(edges[i]),
+                    float(edges[i + 1]),
+                    int(chosen.sum()),
+                    float(p[chosen].mean()),
+                    float(y[chosen].mean()),
+                )
+            )
+    return table
+
+
+def backtest(X, y, fold, grid=C_GRID):
+    """Choose C on time: train on the older cut-offs (``fold > 0``), validate on the most
+    recent one (``fold == 0``), then refit on every cut-off with the chosen C.
+
+    Returns ``(model, report)``; the report's figures are the out-of-time validation's.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    fold = np.asarray(fold)
+    train, valid = fold > 0, fold == 0
+    best = None
+    for C in grid:
+        model = logistic_fit(X[train], y[train], C)
+        loss = log_loss(logistic_predict(model, X[valid]), y[valid])
+        if best is None or loss < best[0] - 1e-9:
+            best = (loss, C, model)
+    loss, C, model = best
+    predicted = logistic_predict(model, X[valid])
+    report = {
+        "C": C,
+        "log_loss": loss,
+        "brier": brier(predicted, y[valid]),
+        "auc": float(roc_auc(predicted, y[valid])),
+        "reliability": reliability(predicted, y[valid]),
+        "validation_rows": int(valid.sum()),
+        "training_rows": int(train.sum()),
+        "churn_rate": float(y[valid].mean()),
+    }
+    return logistic_fit(X, y, C), report
+
+
+# --- Gamma-Gamma spend model (Fader, Hardie and Lee 2005) ---
+
+
+def _lgamma(x):
+    """ln Gamma(x) for positive arrays: recurrence to x + 6, then Stirling's series."""
+    x = np.asarray(x, dtype=float)
+    shift = np.log(x * (x + 1) * (x + 2) * (x + 3) * (x + 4) * (x + 5))
+    z = x + 6.0
+    z2 = 1.0 / (z * z)
+    series = (1.0 / 12 - z2 * (1.0 / 360 - z2 * (1.0 / 1260 - z2 / 1680))) / z
+    return (z - 0.5) * np.log(z) - z + 0.5 * np.log(2 * np.pi) + series - shift
+
+
+GG_DEFAULT = (6.0, 4.0, 15.0)  # p, q, v
+
+
+def gamma_gamma_fit(n, mean_spend, weights=None):
+    """Spend parameters ``(p, q, v)``: each purchase's value is Gamma(p, nu), nu Gamma(q, v).
+
+    ``n``: purchases (>= 1) of each customer, ``mean_spend``: their average value (> 0).
+    """
+    n = np.asarray(n, dtype=float)
+    m = np.asarray(mean_spend, dtype=float)
+    keep = (n >= 1) & (m > 0)
+    n, m = n[keep], m[keep]
+    if n.size < 10:
+        return GG_DEFAULT
+    w = np.ones(n.size) if weights is None else np.asarray(weights, dtype=float)[keep]
+    scale = np.average(m, weights=w)
+    ms = m / scale  # fit on a unit scale, then scale v back
+
+    def objective(log_params):
+        p, q, v = np.exp(np.clip(log_params, -6.0, 8.0))
+        ll = (
+            _lgamma(p * n + q)
+            - _lgamma(p * n)
+            - _lgamma(np.full_like(n, q))
+            + q * np.log(v)
+            + (p * n - 1) * np.log(ms)
+            + p * n * np.log(n)
+            - (p * n + q) * np.log(v + n * ms)
+        )
+        return -(w * ll).sum() / w.sum() + 1e-3 * np.sum(log_params**2)
+
+    p, q, v = np.exp(np.clip(_nelder_mead(objective, np.log([2.0, 3.0, 2.0])), -6.0, 8.0))
+    return (float(p), float(max(q, 1.01)), float(v * scale))
+
+
+def gamma_gamma_spend(params, n, mean_spend):
+    """Expected value of a customer's next purchase given ``n`` purchases averaging
+    ``mean_spend``: a weighted mean of their own average and the population's."""
+    p, q, v = params
+    n = np.asarray(n, dtype=float)
+    return p * (v + n * np.asarray(mean_spend, dtype=float)) / (p * n + q - 1.0)
