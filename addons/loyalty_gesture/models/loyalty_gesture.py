@@ -213,31 +213,29 @@ class LoyaltyGesture(models.Model):
         for gesture in self:
             if gesture.state in FROZEN_STATES and gesture._origin:
                 continue  # the card was credited these points
-            program = (
-                gesture.type_id.fulfilment == "points" and gesture.company_id._care_points_program()
-            )
+            program, company, currency = gesture._points_program()
             gesture.points = (
-                program._care_points_for(gesture.value, gesture.currency_id, gesture.company_id)
-                if program
-                else 0.0
+                program._care_points_for(gesture.value, currency, company) if program else 0.0
             )
 
     @api.depends("points", "type_id", "company_id")
     @api.depends_context("lang")
     def _compute_points_text(self):
         for gesture in self:
-            program = (
-                gesture.type_id.fulfilment == "points" and gesture.company_id._care_points_program()
-            )
-            worth = (
-                program._care_point_worth(gesture.currency_id, gesture.company_id)
-                if program
-                else 0.0
-            )
-            gesture.points_worth = gesture.currency_id.round(gesture.points * worth)
+            program, company, currency = gesture._points_program()
+            worth = program._care_point_worth(currency, company) if program else 0.0
+            gesture.points_worth = currency.round(gesture.points * worth)
             gesture.points_text = (
                 gesture._format_points(gesture.points, gesture.points_worth) if program else False
             )
+
+    def _points_program(self):
+        """(points program or False, company, currency) of a points gesture."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        currency = self.currency_id or company.currency_id
+        program = self.type_id.fulfilment == "points" and company._care_points_program()
+        return program, company, currency
 
     def _format_points(self, points, worth):
         """ "120 points, worth 12.00 €": whole points without a decimal part."""
@@ -308,6 +306,8 @@ class LoyaltyGesture(models.Model):
         revenue = {}
         done = self.filtered("done_date")
         if done.ids:
+            # an aggregate made for the gesture's readers on purpose: the customer's
+            # revenue in the gesture's company, never an order's name or lines
             self.env["sale.order"].flush_model(["partner_id", "state", "date_order"])
             self.env["res.partner"].flush_model(["commercial_partner_id"])
             self.flush_recordset(["done_date", "commercial_partner_id", "company_id"])
@@ -706,6 +706,7 @@ class LoyaltyGesture(models.Model):
         if kind in DERIVED_FULFILMENTS:
             gesture_type._check_derived_value(self.company_id)
         if self.paid_with_points:
+            # the balance is the figure the grant wizard shows agents on purpose
             card = self.company_id._care_points_card(self.partner_id, create=False)
             if card.points < self.points_spent:
                 raise UserError(

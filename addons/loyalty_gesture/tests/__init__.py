@@ -15,4 +15,5 @@ from . import (
     test_points_expiry,
     test_points_inactivity,
     test_portrait,
+    test_trust_values,
 )

@@ -243,15 +243,15 @@ class TestFulfilment(common.GestureCase):
     def test_points_gesture_credits_the_card_with_a_history_line(self):
         card = self.points_card(10)
         gesture = self.grant(self.type_points, value=20)
-        self.assertEqual(gesture.points, 40, "2 points per currency unit")
-        self.assertEqual(card.points, 50)
+        self.assertEqual(gesture.points, 200, "the program's reward gives 0.10 per point")
+        self.assertEqual(card.points, 210)
         self.assertRecordValues(
             gesture.sudo().points_history_id,
-            [{"card_id": card.id, "issued": 40, "used": 0, "order_model": "loyalty.gesture"}],
+            [{"card_id": card.id, "issued": 200, "used": 0, "order_model": "loyalty.gesture"}],
         )
         self.assertEqual(gesture.sudo().points_history_id.order_id, gesture.id)
         metrics = self.customer._care_metrics()[self.customer.id]
-        self.assertEqual(metrics["points_balance"], 50)
+        self.assertEqual(metrics["points_balance"], 210)
 
     def test_points_earned_on_orders_by_the_standard_rules_pay_a_gesture(self):
         order = self.env["sale.order"].create(
