@@ -684,6 +684,8 @@ class LoyaltyGesture(models.Model):
             raise UserError(
                 self.env._("Gesture type %(type)s is archived.", type=gesture_type.name)
             )
+        if kind in DERIVED_FULFILMENTS:
+            gesture_type._check_derived_value(self.company_id)
         if kind in VALUED_FULFILMENTS and self.value <= 0:
             raise UserError(
                 self.env._("A %(type)s gesture needs a positive value.", type=gesture_type.name)
@@ -705,8 +707,6 @@ class LoyaltyGesture(models.Model):
             raise UserError(self.env._("A discount gesture needs a quotation to apply to."))
         if kind == "points":
             self._check_points_valued()
-        if kind in DERIVED_FULFILMENTS:
-            gesture_type._check_derived_value(self.company_id)
         if self.paid_with_points:
             # the balance is the figure the grant wizard shows agents on purpose
             card = self.company_id._care_points_card(self.partner_id, create=False)

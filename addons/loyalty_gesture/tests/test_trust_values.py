@@ -237,10 +237,18 @@ class TestTrustValuesRpc(HttpCase, common.GestureCase):
     """The same, as the web client and attackers send it: JSON-RPC as an agent."""
 
     def call(self, method, *args, **kwargs):
-        return self.make_jsonrpc_request(
-            f"/web/dataset/call_kw/loyalty.gesture/{method}",
-            {"model": "loyalty.gesture", "method": method, "args": list(args), "kwargs": kwargs},
-        )
+        try:
+            return self.make_jsonrpc_request(
+                f"/web/dataset/call_kw/loyalty.gesture/{method}",
+                {
+                    "model": "loyalty.gesture",
+                    "method": method,
+                    "args": list(args),
+                    "kwargs": kwargs,
+                },
+            )
+        finally:
+            self.env.invalidate_all()  # the request wrote through its own environment
 
     def test_agent_rpc_cannot_forge_points_or_cost(self):
         self.authenticate("care_agent", "care_agent")
