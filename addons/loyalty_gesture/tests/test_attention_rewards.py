@@ -69,7 +69,7 @@ class TestAttentionRewards(attention_common.AttentionCase):
         )
         # derived like any gesture: 10.00 at 0.10 a point (the program's reward)
         self.assertEqual(attention.gesture_id.points, 100)
-        self.assertRegex(attention.gesture_id.points_text, r"^100 points, worth .*10\.00")
+        self.assertRegex(attention.gesture_id.points_text, r"^100 points, worth .*10[.,]00")
         self.assertEqual(attention.gesture_id.state, "done")
         card = self.company._care_points_card(self.customer, create=False)
         self.assertEqual(card.points, 100)
