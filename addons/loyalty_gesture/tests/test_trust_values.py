@@ -2,7 +2,7 @@
 the value the charter and the limits check; users set only the fields the grant form needs."""
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
@@ -216,6 +216,22 @@ class TestTrustValues(common.GestureCase):
         )
         with self.assertRaisesRegex(UserError, invoice.name):
             as_manager.action_submit()
+
+    def test_the_gesture_form_still_saves_as_an_agent(self):
+        # Form sends what the web client sends: every field the view leaves editable
+        form = Form(self.env["loyalty.gesture"].with_user(self.agent))
+        form.partner_id = self.customer
+        form.ticket_id = self.ticket
+        form.type_id = self.type_points
+        form.value = 20
+        self.assertRegex(form.points_text, r"^200 points")
+        gesture = form.save()
+        self.assertRecordValues(gesture, [{"value": 20, "points": 200, "state": "draft"}])
+        with Form(gesture.with_user(self.agent)) as edit:
+            edit.type_id = self.type_gift
+        self.assertEqual(gesture.value, 12, "the gift's product cost")
+        gesture.with_user(self.agent).action_submit()
+        self.assertEqual(gesture.state, "done")
 
     def test_the_grant_wizard_shows_points_and_their_worth(self):
         wizard = (
