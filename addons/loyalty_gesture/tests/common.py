@@ -70,8 +70,8 @@ class GestureCase(CareCase):
         cls.gift_product = cls.env["product.product"].create(
             {
                 "name": "Gift mug",
-                "list_price": 15.0,
-                "standard_price": 12.0,
+                "list_price": 12.0,
+                "standard_price": 10.0,
                 "type": "consu",
                 "taxes_id": False,
             }

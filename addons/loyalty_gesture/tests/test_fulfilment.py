@@ -191,7 +191,7 @@ class TestFulfilment(common.GestureCase):
         self.assertEqual(rest.state, "to_approve", "above the agent's limit")
         # the room left is checked again when the manager approves
         self.grant(self.type_refund, value=40, invoice_id=invoice.id)
-        with self.assertRaisesRegex(UserError, "only be refunded"):
+        with self.assertRaisesRegex(UserError, "cannot be refunded that much"):
             rest.with_user(self.manager).action_approve()
         self.assertEqual(rest.state, "to_approve")
 

@@ -121,12 +121,12 @@ class TestTrustValues(common.GestureCase):
         for forged in (0, 1, 49):
             with self.subTest(forged=forged):
                 gesture = self.create_as(self.agent, type_id=self.type_gift.id, value=forged)
-                self.assertEqual(gesture.value, 12, "the product's cost")
-                self.assertEqual(gesture.cost, 12)
+                self.assertEqual(gesture.value, 10, "the product's cost")
+                self.assertEqual(gesture.cost, 10)
         self.company.care_gift_value_source = "list_price"
         gesture = self.create_as(self.agent, type_id=self.type_gift.id, value=0)
-        self.assertEqual(gesture.value, 15, "the product's sales price")
-        self.assertEqual(gesture.cost, 12, "what it costs stays the product's cost")
+        self.assertEqual(gesture.value, 12, "the product's sales price")
+        self.assertEqual(gesture.cost, 10, "what it costs stays the product's cost")
         gesture.action_submit()
         self.assertEqual(gesture.state, "done")
 
@@ -229,7 +229,7 @@ class TestTrustValues(common.GestureCase):
         self.assertRecordValues(gesture, [{"value": 20, "points": 200, "state": "draft"}])
         with Form(gesture.with_user(self.agent)) as edit:
             edit.type_id = self.type_gift
-        self.assertEqual(gesture.value, 12, "the gift's product cost")
+        self.assertEqual(gesture.value, 10, "the gift's product cost")
         gesture.with_user(self.agent).action_submit()
         self.assertEqual(gesture.state, "done")
 
@@ -245,7 +245,7 @@ class TestTrustValues(common.GestureCase):
             .with_user(self.agent)
             .create({"ticket_id": self.ticket.id, "type_id": self.type_gift.id})
         )
-        self.assertEqual(gift.value, 12)
+        self.assertEqual(gift.value, 10)
 
 
 @tagged("post_install", "-at_install")
@@ -303,4 +303,4 @@ class TestTrustValuesRpc(HttpCase, common.GestureCase):
             [{"partner_id": self.customer.id, "type_id": self.type_gift.id, "value": 0}],
         )
         [row] = self.call("read", [gesture_id], ["value", "cost"])
-        self.assertEqual((row["value"], row["cost"]), (12, 12))
+        self.assertEqual((row["value"], row["cost"]), (10, 10))
