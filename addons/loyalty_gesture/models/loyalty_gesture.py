@@ -400,8 +400,17 @@ class LoyaltyGesture(models.Model):
             )
         return super()._care_refuse_fields(fields_refused)
 
+    def _check_value_not_negative(self, vals):
+        """Refuse a negative value in words before the database refuses it (a negative
+        value would also make the derived cost negative: one clear message for both)."""
+        value = vals.get("value")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise ValidationError(self.env._("A gesture cannot have a negative value."))
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_value_not_negative(vals)
         gestures = super().create(vals_list)
         gestures._apply_derived_values()
         self.env["loyalty.gesture.charter"]._check_gestures(gestures)
@@ -455,6 +464,7 @@ class LoyaltyGesture(models.Model):
         return [sequence.get_next_char(number) for (number,) in numbers]
 
     def write(self, vals):
+        self._check_value_not_negative(vals)
         result = super().write(vals)
         if {"type_id", "value", "company_id"} & vals.keys():
             self._apply_derived_values()
