@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from . import care_field_policy  # noqa: F401  (defines the model inherited below)
+
 
 class CareAttention(models.Model):
     """One attention fired by a rule for a customer: done, skipped by the contact policy,
@@ -11,6 +13,7 @@ class CareAttention(models.Model):
     """
 
     _name = "care.attention"
+    _inherit = ["care.field.policy"]
     _description = "Automatic attention"
     _order = "date desc, id desc"
     _rec_name = "rule_id"
@@ -66,3 +69,8 @@ class CareAttention(models.Model):
             "A rule fires only once per customer and occurrence.",
         ),
     ]
+
+    def _care_writable_fields(self, operation):
+        """Attentions are fired and updated by the rules' scheduled action (as
+        superuser): no user, managers included, sets their fields."""
+        return set()

@@ -29,6 +29,10 @@ class CareAttentionRule(models.Model):
     The scheduled action finds the due attentions of every rule with one query per rule
     and logs each one in ``care.attention``, whose unique key (rule, customer, occurrence)
     makes reruns harmless.
+
+    Configuration: only Customer Care managers may create or write rules (ACLs), so no
+    field allow-list (``care.field.policy``) is needed; the gesture a rule grants goes
+    through the gesture's own create and submit, its value through the charter.
     """
 
     _name = "care.attention.rule"

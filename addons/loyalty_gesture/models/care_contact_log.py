@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from . import care_field_policy  # noqa: F401  (defines the model inherited below)
+
 
 class CareContactLog(models.Model):
     """Every automatic message to a customer, sent or skipped, and why.
@@ -11,6 +13,7 @@ class CareContactLog(models.Model):
     """
 
     _name = "care.contact.log"
+    _inherit = ["care.field.policy"]
     _description = "Customer contact log"
     _order = "date desc, id desc"
 
@@ -34,6 +37,11 @@ class CareContactLog(models.Model):
     )
     res_model = fields.Char(string="Source model")
     res_id = fields.Many2oneReference(string="Source record", model_field="res_model")
+
+    def _care_writable_fields(self, operation):
+        """A log is written by the suite only (as superuser): no user, managers
+        included, sets or rewrites what was sent to whom."""
+        return set()
 
     @api.model
     def _contact_refusal(self, partner, company=None):

@@ -4,39 +4,36 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.misc import formatLang
 
+from . import care_field_policy  # noqa: F401  (defines the model inherited below)
+
+# Once fulfilled, points and cost are what the customer got and what it cost: frozen.
+FROZEN_STATES = ("done", "followed_up")
 SEVERITY_FROM_PRIORITY = {"0": "low", "1": "medium", "2": "high", "3": "critical"}
 
-# Only the action methods (through ``_set_state``, as superuser) may write these.
-WORKFLOW_FIELDS = {
-    "state",
-    "approved_by_id",
-    "requested_by_id",
-    "done_date",
-    "follow_up_date",
-    "coupon_card_id",
-    "refund_move_id",
-    "gift_order_id",
-    "points_history_id",
-    "points_spent_history_id",
-    "task_activity_id",
-    "care_attention_rule_id",
-}
-# What the gesture is: frozen once it leaves the draft state.
-DRAFT_FIELDS = {
-    "partner_id",
-    "ticket_id",
-    "type_id",
-    "value",
-    "company_id",
-    "sale_order_id",
-    "invoice_id",
-    "points",
-    "paid_with_points",
-    "channel_id",
-}
-# Fulfilments whose value is money or points: a zero value makes no sense.
-VALUED_FULFILMENTS = ("coupon", "order_discount", "refund", "points")
+# What a user may set on a draft gesture: what the grant form and the wizard send.
+# Everything else (state, people, links to what fulfilment created, points, cost) is set
+# by the server; see ``_care_writable_fields``.
+DRAFT_FIELDS = frozenset(
+    {
+        "partner_id",
+        "ticket_id",
+        "type_id",
+        "value",
+        "company_id",
+        "sale_order_id",
+        "invoice_id",
+        "paid_with_points",
+        "channel_id",
+        "severity",
+        "reason",
+    }
+)
+# Fulfilments whose value is money, points or goods: a zero value makes no sense.
+VALUED_FULFILMENTS = ("coupon", "order_discount", "refund", "points", "gift", "free_delivery")
+# Fulfilments whose value comes from a product, never from the user.
+DERIVED_FULFILMENTS = ("gift", "free_delivery")
 
 
 class LoyaltyGesture(models.Model):
@@ -44,7 +41,7 @@ class LoyaltyGesture(models.Model):
 
     _name = "loyalty.gesture"
     _description = "Commercial gesture"
-    _inherit = ["mail.thread", "mail.activity.mixin", "care.number.guard"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "care.number.guard", "care.field.policy"]
     _order = "create_date desc, id desc"
     _check_company_auto = True
 
@@ -102,10 +99,11 @@ class LoyaltyGesture(models.Model):
         string="Real cost",
         compute="_compute_cost",
         store=True,
+        # not readonly for the superuser's data and imports; users cannot set it (allow-list)
         readonly=False,
         precompute=True,
-        help="What the gesture costs the company: its value plus the type's unit cost. "
-        "Adjust it when the real cost differs.",
+        help="What the gesture costs the company, computed: its value plus the type's unit "
+        "cost (a gift: its product's cost plus the unit cost). Frozen once fulfilled.",
     )
     channel_id = fields.Many2one("loyalty.gesture.channel", tracking=True)
     severity = fields.Selection(
@@ -121,10 +119,16 @@ class LoyaltyGesture(models.Model):
         string="Points credited",
         compute="_compute_points",
         store=True,
-        readonly=False,
+        readonly=False,  # for the superuser only, as ``cost``
         precompute=True,
-        help="Loyalty points credited to the customer's card (points gestures).",
+        help="Loyalty points credited to the customer's card (points gestures): the value "
+        "divided by what the points program's reward gives per point. Frozen once fulfilled.",
     )
+    points_worth = fields.Monetary(
+        compute="_compute_points_text",
+        help="What the credited points give the customer, by the points program's reward.",
+    )
+    points_text = fields.Char(string="Points", compute="_compute_points_text")
     paid_with_points = fields.Boolean(
         help="The customer exchanges loyalty points for this gesture.",
     )
@@ -191,25 +195,82 @@ class LoyaltyGesture(models.Model):
     @api.depends("type_id")
     def _compute_value(self):
         for gesture in self:
-            gesture.value = gesture.type_id.default_value
+            derived = gesture._derived_value()
+            gesture.value = gesture.type_id.default_value if derived is None else derived
 
     @api.depends("value", "type_id")
     def _compute_cost(self):
         for gesture in self:
-            gesture.cost = gesture.value + gesture.type_id.unit_cost
+            if gesture.state in FROZEN_STATES and gesture._origin:
+                continue  # what it cost is history
+            gesture.cost = gesture._real_cost()
 
     @api.depends("ticket_id")
     def _compute_severity(self):
         for gesture in self:
             gesture.severity = SEVERITY_FROM_PRIORITY.get(gesture.ticket_id.priority, "medium")
 
-    @api.depends("value", "type_id")
+    @api.depends("value", "type_id", "company_id")
     def _compute_points(self):
         for gesture in self:
-            if gesture.type_id.fulfilment == "points":
-                gesture.points = round(gesture.value * gesture.type_id.points_per_unit, 2)
-            else:
-                gesture.points = 0.0
+            if gesture.state in FROZEN_STATES and gesture._origin:
+                continue  # the card was credited these points
+            program, company, currency = gesture._points_program()
+            gesture.points = (
+                program._care_points_for(gesture.value, currency, company) if program else 0.0
+            )
+
+    @api.depends("points", "type_id", "company_id")
+    @api.depends_context("lang")
+    def _compute_points_text(self):
+        for gesture in self:
+            program, company, currency = gesture._points_program()
+            worth = program._care_point_worth(currency, company) if program else 0.0
+            gesture.points_worth = currency.round(gesture.points * worth)
+            gesture.points_text = (
+                gesture._format_points(gesture.points, gesture.points_worth) if program else False
+            )
+
+    def _points_program(self):
+        """(points program or False, company, currency) of a points gesture."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        currency = self.currency_id or company.currency_id
+        program = self.type_id.fulfilment == "points" and company._care_points_program()
+        return program, company, currency
+
+    def _format_points(self, points, worth):
+        """ "120 points, worth 12.00 €": whole points without a decimal part."""
+        return self.env._(
+            "%(points)s points, worth %(worth)s",
+            points=formatLang(self.env, points, digits=0 if float(points).is_integer() else 2),
+            worth=(self.currency_id or self.env.company.currency_id).format(worth),
+        )
+
+    def _derived_value(self):
+        """The value a gift or a free delivery is worth (from its product), else None."""
+        self.ensure_one()
+        if self.type_id.fulfilment not in DERIVED_FULFILMENTS:
+            return None
+        company = self.company_id or self.env.company
+        return self.type_id._derived_value(company, self.currency_id or company.currency_id)
+
+    def _real_cost(self):
+        """What the gesture costs the company: a gift its product's cost, anything else
+        its value; plus the type's unit cost."""
+        self.ensure_one()
+        gesture_type = self.type_id
+        amount = self.value
+        if gesture_type.fulfilment == "gift" and gesture_type.product_id:
+            product = gesture_type.product_id.with_company(self.company_id)
+            currency = self.currency_id or self.env.company.currency_id
+            amount = (product.cost_currency_id or currency)._convert(
+                product.standard_price,
+                currency,
+                self.company_id or self.env.company,
+                fields.Date.today(),
+            )
+        return amount + gesture_type.unit_cost
 
     @api.depends("paid_with_points", "type_id")
     def _compute_points_spent(self):
@@ -247,6 +308,8 @@ class LoyaltyGesture(models.Model):
         revenue = {}
         done = self.filtered("done_date")
         if done.ids:
+            # an aggregate made for the gesture's readers on purpose: the customer's
+            # revenue in the gesture's company, never an order's name or lines
             self.env["sale.order"].flush_model(["partner_id", "state", "date_order"])
             self.env["res.partner"].flush_model(["commercial_partner_id"])
             self.flush_recordset(["done_date", "commercial_partner_id", "company_id"])
@@ -319,22 +382,58 @@ class LoyaltyGesture(models.Model):
 
     # --- CRUD ---
 
+    def _care_writable_fields(self, operation):
+        """Agents and managers alike: in draft, what the grant form sets; after, nothing
+        (the buttons change the state, the server writes what it derives)."""
+        if operation == "create" or self.state == "draft":
+            return set(DRAFT_FIELDS)
+        return set()
+
+    def _care_refuse_fields(self, fields_refused):
+        if self and self.state != "draft" and fields_refused & DRAFT_FIELDS:
+            raise UserError(
+                self.env._(
+                    "Gesture %(name)s is no longer a draft: it cannot be changed; cancel it "
+                    "and grant another.",
+                    name=self.name,
+                )
+            )
+        return super()._care_refuse_fields(fields_refused)
+
+    def _check_value_not_negative(self, vals):
+        """Refuse a negative value in words before the database refuses it (a negative
+        value would also make the derived cost negative: one clear message for both)."""
+        value = vals.get("value")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise ValidationError(self.env._("A gesture cannot have a negative value."))
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if not self.env.su:
-                forged = (WORKFLOW_FIELDS - {"state"}) & vals.keys()
-                if forged or vals.get("state", "draft") != "draft":
-                    raise UserError(
-                        self.env._("A gesture is created as a draft; use its buttons to grant it.")
-                    )
-                vals["requested_by_id"] = self.env.uid
-        unnamed = [v for v in vals_list if v.get("name", self.env._("New")) == self.env._("New")]
-        for vals, name in zip(unnamed, self._next_names(len(unnamed)), strict=True):
-            vals["name"] = name
+            self._check_value_not_negative(vals)
         gestures = super().create(vals_list)
+        gestures._apply_derived_values()
         self.env["loyalty.gesture.charter"]._check_gestures(gestures)
         return gestures
+
+    def _prepare_create_values(self, vals_list):
+        # the references are drawn after the allow-list was checked (see care.field.policy)
+        result = super()._prepare_create_values(vals_list)
+        unnamed = [v for v in result if v.get("name", self.env._("New")) == self.env._("New")]
+        for vals, name in zip(unnamed, self._next_names(len(unnamed)), strict=True):
+            vals["name"] = name
+        return result
+
+    def _apply_derived_values(self):
+        """Gifts and free deliveries are worth their product, whatever the caller said."""
+        for gesture in self:
+            derived = gesture._derived_value()
+            if (
+                gesture.state == "draft"
+                and derived is not None
+                and gesture.currency_id.compare_amounts(gesture.value, derived)
+            ):
+                gesture.sudo().value = derived  # sudo: a value derived by the server
 
     @api.model
     def _next_names(self, count):
@@ -365,19 +464,10 @@ class LoyaltyGesture(models.Model):
         return [sequence.get_next_char(number) for (number,) in numbers]
 
     def write(self, vals):
-        if not self.env.su:
-            if WORKFLOW_FIELDS & vals.keys():
-                raise UserError(
-                    self.env._(
-                        "The status of a gesture changes only through its buttons "
-                        "(submit, approve, refuse, cancel)."
-                    )
-                )
-            if DRAFT_FIELDS & vals.keys() and any(g.state != "draft" for g in self):
-                raise UserError(
-                    self.env._("Only a draft gesture can be changed; cancel it and grant another.")
-                )
+        self._check_value_not_negative(vals)
         result = super().write(vals)
+        if {"type_id", "value", "company_id"} & vals.keys():
+            self._apply_derived_values()
         if {"partner_id", "type_id", "value", "ticket_id", "company_id"} & vals.keys():
             self.env["loyalty.gesture.charter"]._check_gestures(self)
         return result
@@ -587,12 +677,16 @@ class LoyaltyGesture(models.Model):
         """:meth:`_check_grantable` for many gestures, the charter evaluated once."""
         self.env["loyalty.gesture.charter"]._check_gestures(self)
         for gesture in self:
-            gesture.with_context(care_charter_checked=True)._check_grantable()
+            gesture._check_grantable(charter_checked=True)
 
-    def _check_grantable(self):
-        """Refuse bad input before anything is created, with a clear message."""
+    def _check_grantable(self, charter_checked=False):
+        """Refuse bad input before anything is created, with a clear message.
+
+        ``charter_checked``: the caller evaluated the charter for a batch (an argument,
+        not a context key: clients set the context of their RPC calls).
+        """
         self.ensure_one()
-        if not self.env.context.get("care_charter_checked"):
+        if not charter_checked:
             self.env["loyalty.gesture.charter"]._check_gestures(self)
         gesture_type = self.type_id
         kind = gesture_type.fulfilment
@@ -600,6 +694,8 @@ class LoyaltyGesture(models.Model):
             raise UserError(
                 self.env._("Gesture type %(type)s is archived.", type=gesture_type.name)
             )
+        if kind in DERIVED_FULFILMENTS:
+            gesture_type._check_derived_value(self.company_id)
         if kind in VALUED_FULFILMENTS and self.value <= 0:
             raise UserError(
                 self.env._("A %(type)s gesture needs a positive value.", type=gesture_type.name)
@@ -619,11 +715,10 @@ class LoyaltyGesture(models.Model):
             self._check_refundable()
         if kind == "order_discount" and self.sale_order_id.state not in ("draft", "sent"):
             raise UserError(self.env._("A discount gesture needs a quotation to apply to."))
-        if kind == "points" and not self.company_id._care_points_program():
-            raise UserError(
-                self.env._("Choose the loyalty program holding customer points in the settings.")
-            )
+        if kind == "points":
+            self._check_points_valued()
         if self.paid_with_points:
+            # the balance is the figure the grant wizard shows agents on purpose
             card = self.company_id._care_points_card(self.partner_id, create=False)
             if card.points < self.points_spent:
                 raise UserError(
@@ -634,6 +729,38 @@ class LoyaltyGesture(models.Model):
                         price=self.points_spent,
                     )
                 )
+
+    def _check_points_valued(self):
+        """A points gesture needs a program whose reward says what a point is worth."""
+        self.ensure_one()
+        program = self.company_id._care_points_program()
+        if not program:
+            raise UserError(
+                self.env._("Choose the loyalty program holding customer points in the settings.")
+            )
+        if not program._care_point_worth(self.currency_id, self.company_id):
+            raise UserError(
+                self.env._(
+                    "The points of %(program)s have no worth: give the program a discount "
+                    "reward per point or a fixed-amount discount reward, so that points "
+                    "gestures can be valued.",
+                    program=self._care_name_for_user(program),
+                )
+            )
+        if self.points <= 0:
+            raise UserError(
+                self.env._(
+                    "%(value)s is worth less than one point of %(program)s.",
+                    value=self.currency_id.format(self.value),
+                    program=self._care_name_for_user(program),
+                )
+            )
+
+    def _care_name_for_user(self, record):
+        """``record``'s name if the current user may read it, else "Restricted"."""
+        if record.with_env(self.env).has_access("read"):
+            return record.with_env(self.env).display_name
+        return self.env._("Restricted")
 
     def _refundable_amount(self):
         """What the invoice still allows to refund, in company currency."""
@@ -653,6 +780,9 @@ class LoyaltyGesture(models.Model):
             raise UserError(self.env._("Only a posted customer invoice can be refunded."))
         left = self._refundable_amount()
         if self.currency_id.compare_amounts(self.value, left) > 0:
+            if not self.invoice_id.with_env(self.env).has_access("read"):
+                # the invoice's figures are for those who may read it
+                raise UserError(self.env._("This invoice cannot be refunded that much any more."))
             raise UserError(
                 self.env._(
                     "Invoice %(invoice)s can only be refunded %(left)s more.",
@@ -676,11 +806,25 @@ class LoyaltyGesture(models.Model):
             self._write_workflow({"points_spent_history_id": history.id})
         getattr(self, f"_fulfil_{self.type_id.fulfilment}")()
 
+    def _coupon_program_and_points(self, program_kind):
+        """The program and points of the voucher this gesture gives, derived from its
+        value: as many points as the program's reward gives ``value`` for, or one use of
+        a reward (percentage, free delivery) capped at ``value``."""
+        self.ensure_one()
+        company, currency = self.company_id, self.currency_id
+        program = company._care_program(program_kind)._care_capped_program(
+            self.value, currency, company
+        )
+        points = program._care_points_for(self.value, currency, company, digits=2)
+        if not points:
+            points = max(program.reward_ids.mapped("required_points") or [1.0]) or 1.0
+        return program, points
+
     def _create_coupon(self, program_kind):
         self.ensure_one()
         if self.coupon_card_id:
             return self.coupon_card_id
-        program = self.company_id._care_program(program_kind)
+        program, points = self._coupon_program_and_points(program_kind)
         validity = self.type_id.validity_days
         card = (
             self.env["loyalty.card"]
@@ -690,7 +834,7 @@ class LoyaltyGesture(models.Model):
                 {
                     "program_id": program.id,
                     "partner_id": self.partner_id.id,
-                    "points": self.value if program_kind == "coupons" else 1,
+                    "points": points,
                     "expiration_date": validity
                     and fields.Date.context_today(self) + timedelta(days=validity),
                 }
@@ -704,11 +848,11 @@ class LoyaltyGesture(models.Model):
         per company and program, one write per card."""
         kinds = {"coupon": "coupons", "free_delivery": "free_delivery"}
         today = fields.Date.context_today(self)
-        groups = defaultdict(lambda: self.browse())
+        groups = defaultdict(list)
         for gesture in self:
-            groups[gesture.company_id, kinds[gesture.type_id.fulfilment]] |= gesture
-        for (company, program_kind), gestures in groups.items():
-            program = company._care_program(program_kind)
+            program, points = gesture._coupon_program_and_points(kinds[gesture.type_id.fulfilment])
+            groups[gesture.company_id, program].append((gesture, points))
+        for (company, program), rows in groups.items():
             cards = (
                 self.env["loyalty.card"]
                 .sudo()  # sudo: agents grant coupons without managing loyalty programs
@@ -718,14 +862,15 @@ class LoyaltyGesture(models.Model):
                         {
                             "program_id": program.id,
                             "partner_id": gesture.partner_id.id,
-                            "points": gesture.value if program_kind == "coupons" else 1,
+                            "points": points,
                             "expiration_date": gesture.type_id.validity_days
                             and today + timedelta(days=gesture.type_id.validity_days),
                         }
-                        for gesture in gestures
+                        for gesture, points in rows
                     ]
                 )
             )
+            gestures = self.browse([gesture.id for gesture, _points in rows])
             gestures._write_workflow_each("coupon_card_id", cards.ids)
 
     def _fulfil_coupon(self):
@@ -856,7 +1001,7 @@ class LoyaltyGesture(models.Model):
             raise UserError(
                 self.env._(
                     "Credit note %(refund)s is posted: it cannot be cancelled from the gesture.",
-                    refund=refund.name,
+                    refund=self._care_name_for_user(self.refund_move_id),
                 )
             )
         if self.coupon_used:
@@ -905,9 +1050,8 @@ class LoyaltyGesture(models.Model):
                 email_layout_xmlid="mail.mail_notification_light",
             )
             return
-        log = logs.sudo().search(  # sudo: agents read their own gesture's log
-            [("res_model", "=", self._name), ("res_id", "=", self.id)], limit=1
-        )
+        # agents read the logs of their companies: no sudo needed
+        log = logs.search([("res_model", "=", self._name), ("res_id", "=", self.id)], limit=1)
         reason = dict(log._fields["skip_reason"]._description_selection(self.env)).get(
             log.skip_reason, ""
         )

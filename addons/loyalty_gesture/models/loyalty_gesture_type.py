@@ -10,7 +10,11 @@ IMPACT_LEVELS = [
 
 
 class LoyaltyGestureType(models.Model):
-    """A kind of commercial gesture the company may grant (the catalog)."""
+    """A kind of commercial gesture the company may grant (the catalog).
+
+    Configuration: only Customer Care managers may create or write types (ACLs, as for
+    charters, portraits, purposes and channels), so no field allow-list is needed.
+    """
 
     _name = "loyalty.gesture.type"
     _description = "Gesture type"
@@ -87,20 +91,19 @@ class LoyaltyGestureType(models.Model):
     )
     product_id = fields.Many2one(
         "product.product",
-        string="Gift product",
         check_company=True,
-        help="Product shipped free of charge by a gift gesture.",
+        help="Gift: the product shipped free of charge; its cost (or sales price, a "
+        "setting) is the gesture's value. Free delivery: the delivery product whose price "
+        "the voucher covers (else the first shipping method's).",
     )
     validity_days = fields.Integer(
         string="Validity (days)",
         default=90,
         help="Days a coupon or a free-delivery voucher stays valid. 0: no expiry.",
     )
-    points_per_unit = fields.Float(
-        string="Points per currency unit",
-        default=1.0,
-        help="Loyalty points credited per currency unit of the gesture's value.",
-    )
+    # Kept for databases and imports that still set it; no longer used: the points of a
+    # gesture are its value divided by what the points program's reward gives per point.
+    points_per_unit = fields.Float(string="Points per currency unit (unused)", default=1.0)
     points_price = fields.Float(
         string="Price in points",
         help="Points a customer may exchange for this gesture. 0: not available for points.",
@@ -141,6 +144,61 @@ class LoyaltyGestureType(models.Model):
     def _check_gift_product(self):
         if any(t.fulfilment == "gift" and not t.product_id for t in self):
             raise ValidationError(self.env._("A gift gesture type needs a gift product."))
+        for gesture_type in self.filtered(lambda t: t.fulfilment == "gift"):
+            gesture_type._check_derived_value(gesture_type.company_id or self.env.company)
+
+    # --- Values derived from products (gifts, free delivery) ---
+
+    def _derived_value(self, company, currency):
+        """The value of a gesture of this type when it comes from a product, in
+        ``currency``; None when the agent chooses the value (within the charter)."""
+        self.ensure_one()
+        if self.fulfilment == "gift":
+            product = self.product_id.with_company(company)
+            source = company.care_gift_value_source
+            amount = product.list_price if source == "list_price" else product.standard_price
+            from_currency = (
+                product.currency_id if source == "list_price" else product.cost_currency_id
+            )
+        elif self.fulfilment == "free_delivery":
+            product = self.product_id.with_company(company) or self._default_delivery_product(
+                company
+            )
+            amount, from_currency = product.list_price, product.currency_id
+        else:
+            return None
+        from_currency = from_currency or company.currency_id
+        return from_currency._convert(amount, currency, company, fields.Date.today())
+
+    def _default_delivery_product(self, company):
+        carrier = (
+            self.env["delivery.carrier"]
+            .sudo()  # sudo: a price for the value, agents may lack sales rights
+            .search([("company_id", "in", (company.id, False))], order="sequence, id", limit=1)
+        )
+        return carrier.product_id.with_company(company)
+
+    def _check_derived_value(self, company):
+        """A gift or a free delivery whose product is worth nothing cannot be granted."""
+        self.ensure_one()
+        value = self._derived_value(company, company.currency_id)
+        if value is not None and company.currency_id.is_zero(value):
+            if self.fulfilment == "gift":
+                raise ValidationError(
+                    self.env._(
+                        "The gift of %(type)s, %(product)s, is worth nothing: set its cost "
+                        "(or its sales price, as the Customer Care settings say) first.",
+                        type=self.name,
+                        product=self.product_id.display_name,
+                    )
+                )
+            raise ValidationError(
+                self.env._(
+                    "Free delivery %(type)s has no delivery price: choose its delivery "
+                    "product, with a price.",
+                    type=self.name,
+                )
+            )
 
     @api.constrains("phone_script")
     def _check_phone_script(self):

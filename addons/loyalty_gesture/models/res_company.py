@@ -65,6 +65,14 @@ class ResCompany(models.Model):
         help="Loyalty program holding the customers' points: points gestures credit it "
         "and customers may exchange its points for gestures.",
     )
+    care_gift_value_source = fields.Selection(
+        [("cost", "Product cost"), ("list_price", "Product sales price")],
+        string="Gift value",
+        default="cost",
+        required=True,
+        help="What a gift gesture is worth for the charter and the limits: its product's "
+        "cost or its sales price.",
+    )
     care_coupon_program_id = fields.Many2one(
         "loyalty.program",
         string="Gesture coupon program",

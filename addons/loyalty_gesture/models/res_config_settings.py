@@ -7,6 +7,9 @@ class ResConfigSettings(models.TransientModel):
     care_agent_gesture_limit = fields.Monetary(
         related="company_id.care_agent_gesture_limit", readonly=False
     )
+    care_gift_value_source = fields.Selection(
+        related="company_id.care_gift_value_source", readonly=False
+    )
     care_follow_up_days = fields.Integer(related="company_id.care_follow_up_days", readonly=False)
     care_points_program_id = fields.Many2one(
         related="company_id.care_points_program_id",

@@ -68,7 +68,16 @@ class GestureCase(CareCase):
             {"name": "Espresso machine", "list_price": 100.0, "type": "consu", "taxes_id": False}
         )
         cls.gift_product = cls.env["product.product"].create(
-            {"name": "Gift mug", "list_price": 12.0, "type": "consu", "taxes_id": False}
+            {
+                "name": "Gift mug",
+                "list_price": 12.0,
+                "standard_price": 10.0,
+                "type": "consu",
+                "taxes_id": False,
+            }
+        )
+        cls.delivery_product = cls.env["product.product"].create(
+            {"name": "Home delivery", "list_price": 8.0, "type": "service", "taxes_id": False}
         )
         cls.points_program = cls.env["loyalty.program"].create(
             {
@@ -128,7 +137,6 @@ class GestureCase(CareCase):
                 "fulfilment": "points",
                 "default_value": 20,
                 "max_value": 200,
-                "points_per_unit": 2,
             }
         )
         cls.type_delivery = Type.create(
@@ -138,6 +146,7 @@ class GestureCase(CareCase):
                 "fulfilment": "free_delivery",
                 "default_value": 8,
                 "max_value": 20,
+                "product_id": cls.delivery_product.id,
             }
         )
         cls.type_discount = Type.create(

@@ -67,10 +67,12 @@ class TestAttentionRewards(attention_common.AttentionCase):
             attention,
             [{"partner_id": self.customer.id, "occurrence": f"referral:{referred.id}"}],
         )
-        self.assertEqual(attention.gesture_id.points, 20, "type: 2 points per unit of value")
+        # derived like any gesture: 10.00 at 0.10 a point (the program's reward)
+        self.assertEqual(attention.gesture_id.points, 100)
+        self.assertRegex(attention.gesture_id.points_text, r"^100 points, worth .*10[.,]00")
         self.assertEqual(attention.gesture_id.state, "done")
         card = self.company._care_points_card(self.customer, create=False)
-        self.assertEqual(card.points, 20)
+        self.assertEqual(card.points, 100)
         self.make_order(referred, 80)
         self.run_attentions()
         self.assertEqual(len(self.attentions(rule)), 1, "a second order earns nothing more")

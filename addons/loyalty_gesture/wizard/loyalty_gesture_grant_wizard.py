@@ -74,6 +74,11 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     max_value = fields.Monetary(related="type_id.max_value")
     points_price = fields.Float(related="type_id.points_price")
     value = fields.Monetary(compute="_compute_value", store=True, readonly=False, precompute=True)
+    points_text = fields.Char(
+        string="Points",
+        compute="_compute_points_text",
+        help="The points a points gesture credits, and what the program's reward gives for them.",
+    )
     sale_order_id = fields.Many2one(
         "sale.order",
         string="Sale order",
@@ -145,6 +150,12 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     @api.depends("type_id")
     def _compute_value(self):
         for wizard in self:
+            derived = wizard.type_id and wizard.type_id._derived_value(
+                wizard.company_id, wizard.currency_id
+            )
+            if derived is not None and wizard.type_id:
+                wizard.value = derived  # a gift or a delivery is worth its product
+                continue
             wizard.value = wizard.type_id.default_value
             if wizard.partner_id and wizard.type_id:  # capped by the charter
                 recommendation = self.env["loyalty.gesture.portrait"]._recommend(
@@ -154,6 +165,28 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
                     gesture_types=wizard.type_id,
                 )
                 wizard.value = recommendation[0]["value"]
+
+    @api.depends("type_id", "value", "company_id")
+    def _compute_points_text(self):
+        for wizard in self:
+            company = wizard.company_id or self.env.company
+            program = wizard.type_id.fulfilment == "points" and company._care_points_program()
+            if not program:
+                wizard.points_text = False
+                continue
+            currency = wizard.currency_id or company.currency_id
+            worth = program._care_point_worth(currency, company)
+            if not worth:
+                wizard.points_text = self.env._(
+                    "The points program gives points no worth: points gestures are refused."
+                )
+                continue
+            points = program._care_points_for(wizard.value, currency, company)
+            wizard.points_text = (
+                self.env["loyalty.gesture"]
+                .with_company(company)
+                ._format_points(points, currency.round(points * worth))
+            )
 
     @api.depends("company_id", "partner_id")
     def _compute_recommendation_html(self):
