@@ -21,6 +21,7 @@
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
         "data/loyalty_gesture_data.xml",
+        "data/mail_layout_data.xml",
         "data/mail_template_data.xml",
         "data/loyalty_gesture_charter_data.xml",
         "data/loyalty_program_personal_data.xml",
@@ -49,6 +50,7 @@
         "views/loyalty_gesture_menus.xml",
     ],
     "demo": [
+        "demo/care_users_demo.xml",
         "demo/loyalty_gesture_type_demo.xml",
         "demo/loyalty_gesture_demo.xml",
         "demo/loyalty_gesture_charter_demo.xml",

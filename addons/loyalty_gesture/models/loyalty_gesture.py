@@ -902,7 +902,7 @@ class LoyaltyGesture(models.Model):
             self.with_context(mail_notify_author=True).message_post_with_source(
                 template,
                 subtype_xmlid="mail.mt_comment",
-                email_layout_xmlid="mail.mail_notification_light",
+                email_layout_xmlid="loyalty_gesture.mail_layout_care",
             )
             return
         log = logs.sudo().search(  # sudo: agents read their own gesture's log

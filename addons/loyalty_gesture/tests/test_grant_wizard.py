@@ -38,7 +38,7 @@ class TestGrantWizard(common.GestureCase):
         self.assertEqual(wizard.value, 20)
         self.assertIn("Hello Claire Martin, I am", wizard.phone_script)
         self.assertIn("Claire Martin", wizard.email_preview)
-        self.assertIn("Apology coupon", wizard.email_preview)
+        self.assertIn("coupon on your next order", wizard.email_preview)
         wizard.value = 25
         action = wizard.save().action_grant()
         gesture = self.env["loyalty.gesture"].browse(action["res_id"])
