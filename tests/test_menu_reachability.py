@@ -1,8 +1,8 @@
 """Issue #19, point 2: every menu and action of the suite is reachable by the group meant
 to use it, and by no one else.
 
-The suite's Helpdesk menus live in their own *Customer care* submenu (Helpdesk ›
-Customer care › Follow-up / Indicators / Configuration), not under helpdesk_mgmt's
+The suite's Helpdesk menus live in their own *Customer care* submenu (Helpdesk >
+Customer care > Follow-up / Indicators / Configuration), not under helpdesk_mgmt's
 Reporting and Configuration menus, which stay Helpdesk managers': a Customer Care manager
 without Helpdesk manager rights reaches the dashboard, KPI reports, charter, gesture types
 and contact log; a Helpdesk manager without Customer Care rights reaches none of them.
