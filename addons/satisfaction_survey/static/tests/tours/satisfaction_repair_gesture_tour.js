@@ -18,7 +18,7 @@ registry.category("web_tour.tours").add("satisfaction_repair_gesture_tour", {
         },
         {
             content: "The customer's satisfaction at a glance",
-            trigger: ".modal .o_field_widget[name='customer_summary_html']:contains('Detractor')",
+            trigger: ".modal .o_field_widget[name='customer_summary_html'] .badge.text-bg-danger",
         },
         {
             content: "Said before granting: within the agent's limit",

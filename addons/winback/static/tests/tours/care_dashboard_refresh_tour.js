@@ -9,6 +9,9 @@ registry.category("web_tour.tours").add("care_dashboard_refresh_tour", {
         {
             content: "This month's KPI cards",
             trigger: ".o_kanban_view .o_kanban_record:not(.o_kanban_ghost)",
+            run: () => {
+                document.querySelector(".o_kanban_renderer").dataset.careOld = "1";
+            },
         },
         {
             content: "Refresh",
@@ -16,8 +19,14 @@ registry.category("web_tour.tours").add("care_dashboard_refresh_tour", {
             run: "click",
         },
         {
-            content: "The cards are back, recomputed",
-            trigger: ".o_kanban_view .o_kanban_record:not(.o_kanban_ghost) .o_field_widget[name='kpi']",
+            content: "Twelve months recomputed, the view reloads (give it time)",
+            trigger: "body:not(:has(.o_kanban_renderer[data-care-old]))",
+            timeout: 60000,
+        },
+        {
+            content: "The cards are back",
+            trigger: ".o_kanban_renderer:not([data-care-old]) .o_kanban_record:not(.o_kanban_ghost)",
+            timeout: 60000,
             run: () => careScreenshot("09_dashboard"),
         },
     ],
