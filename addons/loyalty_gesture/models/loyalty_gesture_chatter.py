@@ -2,7 +2,7 @@ from odoo import models
 
 
 class LoyaltyGesture(models.Model):
-    _inherit = "loyalty.gesture"
+    _inherit = "loyalty.gesture"  # pylint: disable=consider-merging-classes-inherited
 
     def _creation_message(self):
         # mail builds "<model description> created" from ir.model's name, which has no

@@ -7,7 +7,7 @@ class LoyaltyGesture(models.Model):
     and the phone script. Read from the reward the customer actually receives (the
     program of their coupon, the points program's worth), not from the type's name."""
 
-    _inherit = "loyalty.gesture"
+    _inherit = "loyalty.gesture"  # pylint: disable=consider-merging-classes-inherited
 
     customer_offer = fields.Char(
         string="What the customer gets",

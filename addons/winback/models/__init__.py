@@ -8,7 +8,7 @@ from . import (
     res_partner,
     winback_campaign,
     winback_campaign_member,
-    winback_campaign_result,
+    winback_campaign_report,
     winback_campaign_segment,
     winback_chatter,
     winback_customer_score,

@@ -10,7 +10,7 @@ class WinbackCampaign(models.Model):
     no email, another running campaign, contact pressure) set some aside.
     """
 
-    _inherit = "winback.campaign"
+    _inherit = "winback.campaign"  # pylint: disable=consider-merging-classes-inherited
 
     segment_count = fields.Integer(
         string="Customers in the segment",

@@ -6,14 +6,14 @@ from odoo import models
 
 
 class WinbackCampaign(models.Model):
-    _inherit = "winback.campaign"
+    _inherit = "winback.campaign"  # pylint: disable=consider-merging-classes-inherited
 
     def _creation_message(self):
         return self.env._("Campaign created")
 
 
 class WinbackCampaignMember(models.Model):
-    _inherit = "winback.campaign.member"
+    _inherit = "winback.campaign.member"  # pylint: disable=consider-merging-classes-inherited
 
     def _creation_message(self):
         return self.env._("Campaign member added")

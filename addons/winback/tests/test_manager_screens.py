@@ -117,7 +117,7 @@ class TestManagerScreens(common.WinbackCase):
     def test_campaign_results_have_labelled_groups(self):
         campaign = self._campaign()
         campaign.action_start()
-        results = self.env["winback.campaign.result"].with_user(self.manager)
+        results = self.env["winback.campaign.report"].with_user(self.manager)
         groups = dict(
             results._read_group(
                 [("campaign_id", "=", campaign.id)], ["comparison_group"], ["__count"]
@@ -131,7 +131,7 @@ class TestManagerScreens(common.WinbackCase):
         outcomes = dict(results._fields["outcome"]._description_selection(self.env))
         self.assertEqual(outcomes, {"back": "Came back", "not_back": "Not back yet"})
         action = self.env.ref("winback.winback_campaign_member_analysis_action")
-        self.assertEqual(action.res_model, "winback.campaign.result")
+        self.assertEqual(action.res_model, "winback.campaign.report")
 
     # --- 9. RFM legend, segment in customers ---
 

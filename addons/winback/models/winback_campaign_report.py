@@ -2,7 +2,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 
-class WinbackCampaignResult(models.Model):
+class WinbackCampaignReport(models.Model):
     """Campaign results for the pivot and graph, with labelled groups.
 
     The members' booleans would head the pivot's columns with a bare 'No' / 'Yes';
@@ -10,7 +10,7 @@ class WinbackCampaignResult(models.Model):
     'Not back yet'. Excluded members are left out (they were never compared).
     """
 
-    _name = "winback.campaign.result"
+    _name = "winback.campaign.report"
     _description = "Win-back campaign result"
     _auto = False
     _order = "campaign_id desc, id"
