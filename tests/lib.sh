@@ -25,8 +25,27 @@ ensure_odoo() {
     pip install -e odoo --config-settings editable_mode=compat
   then run this command again."
     fi
+    ensure_odoo_build_deps
     "$PY" -m pip install -q "$ODOO_ARCHIVE_URL" || die "installing Odoo 18.0 from $ODOO_ARCHIVE_URL failed."
     [ "$(odoo_version)" = "18" ] || die "Odoo 18.0 still cannot be imported after installing it."
+}
+
+# Odoo's requirements build python-ldap and psycopg2 from source on Debian: their headers.
+ODOO_BUILD_DEPS="libldap2-dev libsasl2-dev libpq-dev"
+ensure_odoo_build_deps() {
+    command -v dpkg-query >/dev/null 2>&1 || return 0
+    local missing=() pkg
+    for pkg in $ODOO_BUILD_DEPS; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        log "installing Debian's ${missing[*]} (headers Odoo's requirements build against)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null \
+            || die "apt-get could not install ${missing[*]}"
+    else
+        log "warning: ${missing[*]} missing: installing Odoo's requirements may fail (apt install ${missing[*]})"
+    fi
 }
 
 ensure_python_packages() {

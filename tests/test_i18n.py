@@ -84,6 +84,7 @@ SAME_IN_FRENCH = {
     "portrait %(names)s",
     "Attentions",
     "Occurrence",
+    "Configuration",
 }
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the README's screenshots (docs/screens/*.png) from the real browser runs:
-#   bash tools/screenshots.sh [lang]        # lang: en_US (default) or fr_FR
+#   bash tools/screenshots.sh [lang]        # lang: en_US (default, docs/screens) or fr_FR (docs/screens/fr)
 #
 # Runs the test command on the browser tests only (the three journeys' tours and
 # tests/test_screens.py), with CARE_SCREENSHOTS set: each tour step that calls
@@ -8,8 +8,11 @@
 # (1366x768, Chromium through Odoo's HttpCase). Then reduces them to 256-colour PNGs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=${CARE_SCREENSHOTS:-$ROOT/docs/screens}
 export CARE_SCREENSHOTS_LANG=${1:-en_US}
+# English screens are the README's (docs/screens), other languages go beside them (docs/screens/fr)
+DEFAULT_OUT=$ROOT/docs/screens
+[ "$CARE_SCREENSHOTS_LANG" = en_US ] || DEFAULT_OUT=$ROOT/docs/screens/${CARE_SCREENSHOTS_LANG%%_*}
+OUT=${CARE_SCREENSHOTS:-$DEFAULT_OUT}
 export CARE_SCREENSHOTS=$OUT
 mkdir -p "$OUT"
 rm -f "$OUT"/*.png

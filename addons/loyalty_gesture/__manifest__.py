@@ -22,6 +22,7 @@
         "security/loyalty_gesture_effect_security.xml",
         "data/ir_sequence_data.xml",
         "data/loyalty_gesture_data.xml",
+        "data/mail_layout_data.xml",
         "data/mail_template_data.xml",
         "data/loyalty_gesture_charter_data.xml",
         "data/loyalty_program_personal_data.xml",
@@ -52,6 +53,7 @@
         "views/loyalty_gesture_effect_views.xml",
     ],
     "demo": [
+        "demo/care_users_demo.xml",
         "demo/loyalty_gesture_type_demo.xml",
         "demo/loyalty_gesture_demo.xml",
         "demo/loyalty_gesture_charter_demo.xml",

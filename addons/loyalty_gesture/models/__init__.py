@@ -14,6 +14,8 @@ from . import (
     loyalty_gesture_charter,
     loyalty_gesture_charter_rule,
     loyalty_gesture_effect,
+    loyalty_gesture_chatter,
+    loyalty_gesture_offer,
     loyalty_gesture_portrait,
     loyalty_gesture_portrait_criterion,
     loyalty_gesture_purpose,

@@ -511,7 +511,7 @@ class CareAttentionRule(models.Model):
         if self.action == "message":
             logs._log_contact(partner, "attention", record=attention, company=company)
             self.mail_template_id.with_company(company).send_mail(
-                partner.id, email_layout_xmlid="mail.mail_notification_light"
+                partner.id, email_layout_xmlid="loyalty_gesture.mail_layout_care"
             )
             attention.write({"state": "done"})
             return

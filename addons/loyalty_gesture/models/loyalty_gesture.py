@@ -1047,7 +1047,7 @@ class LoyaltyGesture(models.Model):
             self.with_context(mail_notify_author=True).message_post_with_source(
                 template,
                 subtype_xmlid="mail.mt_comment",
-                email_layout_xmlid="mail.mail_notification_light",
+                email_layout_xmlid="loyalty_gesture.mail_layout_care",
             )
             return
         # agents read the logs of their companies: no sudo needed

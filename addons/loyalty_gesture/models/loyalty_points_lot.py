@@ -256,7 +256,7 @@ class LoyaltyPointsLot(models.Model):
                 card.partner_id, "points_expiry", record=card, company=company
             ):
                 template.with_company(company).send_mail(
-                    card.id, email_layout_xmlid="mail.mail_notification_light"
+                    card.id, email_layout_xmlid="loyalty_gesture.mail_layout_care"
                 )
         lots.write({"reminder_sent": True})
         # sudo: the cron counts every card

@@ -1,4 +1,5 @@
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import fields, models
 from odoo.tools import SQL
@@ -53,6 +54,26 @@ class ResPartner(models.Model):
             "points_balance": (self.env._("Loyalty points"), "float"),
             "coupon_use_rate": (self.env._("Gesture coupons redeemed (%)"), "float"),
         }
+
+    def _care_summary_keys(self):
+        """Metrics shown in a customer's summary beside the lifetime figures (the grant
+        wizard's *Customer at a glance*); modules higher in the chain add theirs."""
+        return []
+
+    def _care_summary_html(self, row):
+        """The summary metrics of one customer's registry ``row``, as a short HTML list."""
+        definitions = self._care_metric_definitions()
+        items = []
+        for key in self._care_summary_keys():
+            label, kind = definitions[key]
+            value = row.get(key)
+            if kind == "boolean":
+                if value:
+                    items.append(Markup('<span class="badge text-bg-danger">%s</span>') % label)
+                continue
+            shown = "-" if value is None else str(value)
+            items.append(Markup("%s: <strong>%s</strong>") % (label, shown))
+        return Markup("<div>%s</div>") % Markup(" · ").join(items) if items else False
 
     def _care_metrics(self):
         """Figures per commercial partner of ``self``: ``{partner_id: {key: value}}``.

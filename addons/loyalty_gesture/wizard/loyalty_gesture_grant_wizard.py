@@ -103,6 +103,19 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     past_gesture_ids = fields.Many2many(
         "loyalty.gesture", string="Past gestures", compute="_compute_metrics"
     )
+    customer_summary_html = fields.Html(
+        string="Satisfaction",
+        compute="_compute_metrics",
+        sanitize=False,
+        help="The figures other modules add to the customer metrics registry "
+        "(last NPS and CSAT scores, detractor...).",
+    )
+    approval_html = fields.Html(
+        string="Approval",
+        compute="_compute_approval_html",
+        sanitize=False,
+        help="Said before granting: whether this value needs a manager's approval, and why.",
+    )
     email_preview = fields.Html(compute="_compute_previews", sanitize=False)
     recommendation_html = fields.Html(
         string="Recommendation", compute="_compute_recommendation_html", sanitize=False
@@ -226,11 +239,48 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
             wizard.points_balance = row.get("points_balance", 0.0)
             wizard.gesture_count_12m = row.get("gesture_count_12m", 0)
             wizard.gesture_value_12m = row.get("gesture_value_12m", 0.0)
+            wizard.customer_summary_html = wizard.partner_id._care_summary_html(row)
             wizard.past_gesture_ids = past.filtered(
                 lambda g, wizard=wizard: (
                     g.commercial_partner_id == wizard.partner_id.commercial_partner_id
                 )
             )[:20]
+
+    @api.depends("type_id", "partner_id", "value", "ticket_id", "company_id")
+    def _compute_approval_html(self):
+        charter = self.env["loyalty.gesture.charter"]
+        for wizard in self:
+            if not (wizard.partner_id and wizard.type_id):
+                wizard.approval_html = False
+                continue
+            result = charter._evaluate(
+                wizard.partner_id,
+                wizard.type_id,
+                wizard.value,
+                ticket=wizard.ticket_id,
+                company=wizard.company_id,
+            )
+            if not result["allowed"]:
+                title = self.env._("The charter does not allow this gesture:")
+                reasons, css = result["blocked_reasons"], "alert-danger"
+            elif result["needs_approval"]:
+                title = self.env._(
+                    "A Customer Care manager approves this gesture before the customer gets it:"
+                )
+                reasons, css = result["approval_reasons"], "alert-warning"
+            else:
+                title = self.env._("Within your limit: the customer gets it at once.")
+                reasons, css = [], "alert-success"
+            wizard.approval_html = Markup(
+                '<div class="alert %s mb-0" role="status"><strong>%s</strong>%s</div>'
+            ) % (
+                css,
+                title,
+                Markup("<ul class='mb-0'>%s</ul>")
+                % Markup().join(Markup("<li>%s</li>") % r for r in reasons)
+                if reasons
+                else "",
+            )
 
     @api.depends("type_id", "partner_id", "value")
     def _compute_previews(self):

@@ -38,10 +38,21 @@ class SatisfactionController(http.Controller):
                 dict(
                     values or {},
                     survey_request=survey_request and survey_request.with_context(lang=lang),
+                    **self._branding(survey_request, lang),
                 ),
             )
         )
         return request.make_response(html, status=status)
+
+    def _branding(self, survey_request, lang):
+        """The company's name and logo on the page and in the browser's tab title."""
+        company = (survey_request and survey_request.company_id) or request.env.company
+        company = company.sudo().with_context(lang=lang)  # sudo: a public visitor, name and logo
+        title = (survey_request and survey_request.survey_id.with_context(lang=lang).title) or ""
+        return {
+            "company": company,
+            "title": f"{title} - {company.name}" if title else company.name,
+        }
 
     def _invalid(self):
         return self._render(None, "satisfaction_survey.satisfaction_page_invalid", status=404)
@@ -88,3 +99,26 @@ class SatisfactionController(http.Controller):
                 survey_request, "satisfaction_survey.satisfaction_page_answer_locked"
             )
         return self._render(survey_request, "satisfaction_survey.satisfaction_page_thanks")
+
+    @http.route(
+        "/satisfaction/<string:token>/submit",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        sitemap=False,
+        readonly=True,  # shows a page, never writes
+    )
+    def satisfaction_submit_page(self, token, **kwargs):
+        """The form's address opened again (page reloaded, address copied): the answer
+        page, or the thanks once answered, in the customer's language; never a 405."""
+        survey_request = self._get_request_sudo(token)
+        if not survey_request:
+            return self._invalid()
+        if survey_request.state == "answered":
+            return self._render(survey_request, "satisfaction_survey.satisfaction_page_thanks")
+        low, high = survey_request._get_score_range()
+        return self._render(
+            survey_request,
+            "satisfaction_survey.satisfaction_page_answer",
+            {"token": token, "score": None, "scores": range(low, high + 1)},
+        )

@@ -113,6 +113,9 @@ class ResPartner(models.Model):
         )
         return definitions
 
+    def _care_summary_keys(self):
+        return super()._care_summary_keys() + ["last_nps", "last_csat", "is_detractor"]
+
     def _care_metrics(self):
         metrics = super()._care_metrics()
         last = self._satisfaction_last_answers(list(metrics))

@@ -101,7 +101,8 @@ class SatisfactionRequest(models.Model):
         readonly=False,
         precompute=True,
         index=True,
-        help="Who follows up an unhappy answer: the ticket's agent, else the salesperson.",
+        help="Who follows up an unhappy answer: the ticket's agent, else the team leader, "
+        "else the salesperson, else a Customer Care manager.",
     )
     access_token = fields.Char(
         required=True, readonly=True, copy=False, default=_new_token, index=True
@@ -218,14 +219,32 @@ class SatisfactionRequest(models.Model):
         for request in self:
             request.kind = request.survey_id.satisfaction_kind or request.kind
 
-    @api.depends("partner_id", "ticket_id")
+    @api.depends("partner_id", "ticket_id", "company_id")
     def _compute_user_id(self):
+        managers = None
         for request in self:
-            request.user_id = (
+            owner = (
                 request.ticket_id.user_id
+                or request.ticket_id.team_id.user_id
                 or request.user_id
                 or request.partner_id.commercial_partner_id.user_id
             )
+            if not owner:
+                if managers is None:
+                    managers = self._get_care_managers()
+                owner = managers.filtered(
+                    lambda u, c=request.company_id: not c or c in u.company_ids
+                )[:1]
+            request.user_id = owner
+
+    @api.model
+    def _get_care_managers(self):
+        """Active Customer Care managers, the administrator last (root never)."""
+        # sudo: reading the group's members to assign work, whoever answers or sends
+        users = self.env.ref("loyalty_gesture.group_care_manager").sudo().users
+        users = users.filtered(lambda u: u.active and not u.share) - self.env.ref("base.user_root")
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        return users.sorted(lambda u: (u == admin, u.id))
 
     @api.depends_context("uid", "allowed_company_ids")
     @api.depends("res_model", "res_id")
@@ -368,6 +387,11 @@ class SatisfactionRequest(models.Model):
             )
         )
 
+    def _creation_message(self):
+        # mail builds "<model description> created" from ir.model's name, untranslated
+        # while the module installs (its demo requests): one sentence of our translations
+        return self.env._("Survey request created")
+
     # --- Actions ---
 
     def action_send_now(self):
@@ -398,34 +422,36 @@ class SatisfactionRequest(models.Model):
         }
 
     def action_grant_repair_gesture(self):
-        """Open a draft repair gesture prefilled from the unhappy answer."""
+        """Open the *Grant a gesture* wizard for the unhappy customer: the charter's
+        preview and recommendation, the suggested repair gesture preselected. Once
+        granted, the gesture is this answer's repair gesture (then opened directly)."""
         self.ensure_one()
         if not self.is_unhappy:
             raise UserError(self.env._("A repair gesture is suggested for unhappy answers only."))
+        if self.gesture_id:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "loyalty.gesture",
+                "res_id": self.gesture_id.id,
+                "view_mode": "form",
+            }
         gesture_type = self.suggested_gesture_type_id or self.company_id._satisfaction_repair_type()
-        if not gesture_type:
-            raise UserError(self.env._("The gesture catalog has no repair gesture type."))
-        if not self.gesture_id:
-            # sudo: links the gesture the user just created (the link is server-set)
-            self.sudo().gesture_id = self.env["loyalty.gesture"].create(
-                {
-                    "partner_id": self.commercial_partner_id.id,
-                    "ticket_id": self.ticket_id.id,
-                    "type_id": gesture_type.id,
-                    "company_id": self.company_id.id,
-                    "reason": self.env._(
-                        "Unhappy survey answer (%(score)s): %(comment)s",
-                        score=self.score,
-                        comment=self.comment or "-",
-                    ),
-                }
-            )
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "loyalty.gesture",
-            "res_id": self.gesture_id.id,
-            "view_mode": "form",
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "loyalty_gesture.loyalty_gesture_grant_wizard_action"
+        )
+        action["context"] = {
+            "default_satisfaction_request_id": self.id,
+            "default_ticket_id": self.ticket_id.id,
+            "default_partner_id": self.commercial_partner_id.id,
+            "default_type_id": gesture_type.id,
+            "default_reason": self.env._(
+                "Unhappy survey answer (%(score)s): %(comment)s",
+                score=self.score,
+                comment=self.comment or "-",
+            ),
+            "default_company_id": self.company_id.id,
         }
+        return action
 
     # --- Business ---
 
@@ -451,6 +477,13 @@ class SatisfactionRequest(models.Model):
     def _get_score_range(self):
         self.ensure_one()
         return SCORE_RANGES[self.kind]
+
+    def _get_scale_legend(self):
+        """What the lowest and the highest score mean, shown under the buttons."""
+        self.ensure_one()
+        if self.kind == "nps":
+            return self.env._("Not at all likely"), self.env._("Extremely likely")
+        return self.env._("Very dissatisfied"), self.env._("Very satisfied")
 
     def _get_answer_url(self, score):
         self.ensure_one()
@@ -560,7 +593,7 @@ class SatisfactionRequest(models.Model):
                     + timedelta(days=request.company_id.satisfaction_token_days or 30),
                 }
             )
-            template.send_mail(request.id, email_layout_xmlid="mail.mail_notification_light")
+            template.send_mail(request.id, email_layout_xmlid="loyalty_gesture.mail_layout_care")
             recent.add(key)
 
     @api.model
@@ -644,7 +677,7 @@ class SatisfactionRequest(models.Model):
                 request.reminder_date = now
                 if logs._log_contact(request.partner_id, "survey", record=request, company=company):
                     template.send_mail(
-                        request.id, email_layout_xmlid="mail.mail_notification_light"
+                        request.id, email_layout_xmlid="loyalty_gesture.mail_layout_care"
                     )
             reminded |= due
         return reminded
@@ -837,19 +870,24 @@ class SatisfactionRequest(models.Model):
     def _open_loop(self):
         """Ask the owner to call the unhappy customer back, with a repair suggestion.
 
-        Idempotent: a request whose follow-up is already open, or that already has its
-        follow-up activity, gets no second one.
+        The owner is the ticket's agent, else the team leader, the salesperson or a
+        Customer Care manager; the activity speaks the owner's language. Idempotent: a
+        request whose follow-up is already open, or that already has its follow-up
+        activity, gets no second one.
         """
         self.ensure_one()
         activity_type = self.env.ref("satisfaction_survey.mail_activity_type_satisfaction_followup")
         # sudo: whoever triggers the answer (the public page) may not read activities
         if self.loop_state != "none" or activity_type in self.sudo().activity_ids.activity_type_id:
             return
-        gesture_type = self.company_id._satisfaction_repair_type()
+        if not self.user_id:  # the owner left: the team leader or a care manager
+            self.sudo()._compute_user_id()  # sudo: see write
+        owner = self.user_id or self.env.ref("base.user_admin")
+        request = self.with_context(lang=owner.lang or self.env.lang)
+        gesture_type = request.company_id._satisfaction_repair_type()
         deadline = fields.Date.context_today(self) + timedelta(
             days=self.company_id.satisfaction_loop_days
         )
-        owner = self.user_id or self.env.ref("base.user_admin")
         self.sudo().write(  # sudo: see write
             {
                 "loop_state": "open",
@@ -858,19 +896,19 @@ class SatisfactionRequest(models.Model):
                 "suggested_gesture_type_id": gesture_type.id,
             }
         )
-        note = self.env._(
+        note = request.env._(
             "%(customer)s answered %(score)s. Call them back within the deadline.",
             customer=self.partner_id.name,
             score=self.score,
         )
         if gesture_type:
-            note += " " + self.env._(
+            note += " " + request.env._(
                 "Suggested repair gesture: %(gesture)s.", gesture=gesture_type.name
             )
-        self.activity_schedule(
+        request.activity_schedule(
             activity_type_id=activity_type.id,
             date_deadline=deadline,
-            summary=self.env._("Unhappy customer: close the loop"),
+            summary=request.env._("Unhappy customer: close the loop"),
             note=note,
             user_id=owner.id,
         )

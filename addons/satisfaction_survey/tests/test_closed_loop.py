@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from . import common
 
@@ -90,11 +90,19 @@ class TestClosedLoop(common.SatisfactionCase):
     def test_grant_the_suggested_repair_gesture(self):
         request = self.make_request()
         request._record_answer(0, "Broken twice.")
+        # the grant wizard, not a bare draft (issue #19): nothing is created before Grant
         action = request.with_user(self.agent).action_grant_repair_gesture()
-        gesture = self.env["loyalty.gesture"].browse(action["res_id"])
+        self.assertEqual(action["res_model"], "loyalty.gesture.grant.wizard")
+        self.assertFalse(request.gesture_id)
+        wizard = Form(
+            self.env["loyalty.gesture.grant.wizard"]
+            .with_user(self.agent)
+            .with_context(**action["context"])
+        )
+        self.assertEqual(wizard.type_id, self.repair_type)
+        gesture = self.env["loyalty.gesture"].browse(wizard.save().action_grant()["res_id"])
         self.assertRecordValues(
-            gesture,
-            [{"partner_id": self.customer.id, "type_id": self.repair_type.id, "state": "draft"}],
+            gesture, [{"partner_id": self.customer.id, "type_id": self.repair_type.id}]
         )
         self.assertEqual(request.gesture_id, gesture)
         self.assertEqual(

@@ -9,6 +9,9 @@ from . import (
     winback_campaign,
     winback_campaign_member,
     winback_churn_fit,
+    winback_campaign_report,
+    winback_campaign_segment,
+    winback_chatter,
     winback_customer_score,
     winback_lost_reason,
 )

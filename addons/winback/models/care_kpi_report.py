@@ -95,28 +95,59 @@ class CareKpiReport(models.Model):
 
     @api.model
     def action_open_dashboard(self):
-        """The care manager's first screen: this month's KPI cards, fresh."""
+        """The care manager's first screen: this month's KPI cards, fresh.
+
+        Recomputed when older than an hour, or at once when a survey answer, a gesture
+        or a campaign member changed since the last computation.
+        """
         self._check_manager()
         companies = self.env.companies
-        stale = self._read_group(
-            [
-                ("company_id", "in", companies.ids),
-                ("period", "=", _month(fields.Date.context_today(self))),
-                ("refreshed_on", ">=", fields.Datetime.now() - STALE_AFTER),
-            ],
-            ["company_id"],
+        last = dict(
+            self._read_group(
+                [
+                    ("company_id", "in", companies.ids),
+                    ("period", "=", _month(fields.Date.context_today(self))),
+                ],
+                ["company_id"],
+                ["refreshed_on:min"],
+            )
         )
-        fresh = self.env["res.company"].browse(c.id for [c] in stale)
-        if companies - fresh:
-            self._refresh(companies - fresh, self._last_months(2))
+        stale = companies.filtered(lambda c: self._is_stale(c, last.get(c)))
+        if stale:
+            self._refresh(stale, self._last_months(2))
         return self.env["ir.actions.act_window"]._for_xml_id("winback.care_kpi_report_action")
 
-    @api.model
     def action_refresh(self):
-        """Recompute the last months of the companies the user works in."""
+        """Recompute the last months of the companies the user works in.
+
+        A header button: called on the cards shown (or none), whatever they are.
+        """
         self._check_manager()
         self._refresh(self.env.companies, self._last_months(REFRESH_MONTHS))
         return {"type": "ir.actions.client", "tag": "soft_reload"}
+
+    @api.model
+    def _is_stale(self, company, refreshed_on):
+        """Whether ``company``'s figures of this month must be recomputed."""
+        if not refreshed_on or refreshed_on < fields.Datetime.now() - STALE_AFTER:
+            return True
+        changed = SQL(" UNION ALL ").join(
+            SQL(
+                "(SELECT 1 FROM %s WHERE company_id = %s AND write_date > %s LIMIT 1)",
+                SQL.identifier(self.env[model]._table),
+                company.id,
+                refreshed_on,
+            )
+            for model in self._get_source_models()
+        )
+        for model in self._get_source_models():
+            self.env[model].flush_model(["company_id", "write_date"])
+        return bool(self.env.execute_query(SQL("SELECT 1 FROM (%s) AS t LIMIT 1", changed)))
+
+    @api.model
+    def _get_source_models(self):
+        """Models whose changes show on the dashboard at once (answers, gestures, members)."""
+        return ["satisfaction.request", "loyalty.gesture", "winback.campaign.member"]
 
     @api.model
     def _check_manager(self):

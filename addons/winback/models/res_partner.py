@@ -27,7 +27,12 @@ class ResPartner(models.Model):
         string="Customer status",
     )
     winback_churn_risk = fields.Integer(compute="_compute_winback_score", string="Churn risk")
-    winback_rfm = fields.Char(compute="_compute_winback_score", string="RFM")
+    winback_rfm = fields.Char(
+        compute="_compute_winback_score",
+        string="RFM",
+        help="Recency, frequency and monetary value, each scored in quintiles from 1 to 5 "
+        "(5 = best): 555 is a recent, frequent, big customer; 111 the opposite.",
+    )
     winback_last_order_date = fields.Date(compute="_compute_winback_score", string="Last order")
     winback_churn_drivers = fields.Text(compute="_compute_winback_score", string="Churn drivers")
     winback_lost_reason_id = fields.Many2one(

@@ -67,7 +67,7 @@ class WinbackCampaign(models.Model):
     _order = "create_date desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(required=True, tracking=True)
+    name = fields.Char(required=True, tracking=True, translate=True)
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
@@ -749,7 +749,7 @@ class WinbackCampaign(models.Model):
             }
         )
         self.email_template_id.send_mail_batch(
-            accepted.ids, email_layout_xmlid="mail.mail_notification_light"
+            accepted.ids, email_layout_xmlid="loyalty_gesture.mail_layout_care"
         )
         self._create_opportunities(accepted)
         self._update_results()
@@ -883,7 +883,7 @@ class WinbackCampaign(models.Model):
                     )
             reminded._write_step({"reminder_sent": True})
             campaign.reminder_template_id.send_mail_batch(
-                reminded.ids, email_layout_xmlid="mail.mail_notification_light"
+                reminded.ids, email_layout_xmlid="loyalty_gesture.mail_layout_care"
             )
 
     def _update_results(self):

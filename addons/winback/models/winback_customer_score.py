@@ -70,7 +70,12 @@ class WinbackCustomerScore(models.Model):
     recency_score = fields.Integer(string="R", readonly=True, aggregator="avg")
     frequency_score = fields.Integer(string="F", readonly=True, aggregator="avg")
     monetary_score = fields.Integer(string="M", readonly=True, aggregator="avg")
-    rfm_segment = fields.Char(string="RFM", readonly=True)
+    rfm_segment = fields.Char(
+        string="RFM",
+        readonly=True,
+        help="Recency, frequency and monetary value, each scored in quintiles from 1 to 5 "
+        "(5 = best): 555 is a recent, frequent, big customer; 111 the opposite.",
+    )
     p_alive = fields.Float(string="Still a customer (%)", readonly=True, aggregator="avg")
     churn_risk = fields.Integer(
         readonly=True,

@@ -134,9 +134,7 @@ class TestKpiTarget(common.WinbackCase):
         self.assertEqual(action.groups_id, manager_group)
         menu = self.env.ref("winback.care_dashboard_menu")
         self.assertEqual(menu.groups_id, manager_group)
-        self.assertEqual(
-            menu.parent_id, self.env.ref("helpdesk_mgmt.helpdesk_ticket_reporting_menu")
-        )
+        self.assertEqual(menu.parent_id, self.env.ref("loyalty_gesture.care_menu_root"))
         # the manager opens it: this month's cards, computed
         result = action.with_user(self.manager).with_company(self.company).run()
         self.assertEqual(result["res_model"], "care.kpi.report")

@@ -1,0 +1,1 @@
+from . import loyalty_gesture_grant_wizard
