@@ -15,7 +15,7 @@ from . import (
     test_points_expiry,
     test_points_inactivity,
     test_portrait,
-    test_trust_values,
     test_recommend_effects,
     test_recommend_effects_tour,
+    test_trust_values,
 )

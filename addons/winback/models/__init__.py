@@ -8,10 +8,10 @@ from . import (
     res_partner,
     winback_campaign,
     winback_campaign_member,
-    winback_churn_fit,
     winback_campaign_report,
     winback_campaign_segment,
     winback_chatter,
+    winback_churn_fit,
     winback_customer_score,
     winback_lost_reason,
 )
