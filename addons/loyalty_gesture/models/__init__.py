@@ -1,11 +1,12 @@
+# Mixins first: the models below inherit them, and Odoo builds models in import order.
+from . import care_field_policy, care_number_guard  # isort: split
+
 from . import (
     care_attention,
     care_attention_rule,
     care_contact_log,
     care_contact_log_attention,
     care_contact_log_points_expiry,
-    care_field_policy,
-    care_number_guard,
     helpdesk_ticket,
     loyalty_card,
     loyalty_gesture,

@@ -1,7 +1,5 @@
 from odoo import fields, models
 
-from . import care_field_policy  # noqa: F401  (defines the model inherited below)
-
 
 class CareAttention(models.Model):
     """One attention fired by a rule for a customer: done, skipped by the contact policy,

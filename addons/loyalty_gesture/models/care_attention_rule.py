@@ -36,6 +36,7 @@ class CareAttentionRule(models.Model):
     """
 
     _name = "care.attention.rule"
+    _inherit = ["care.number.guard"]
     _description = "Automatic attention rule"
     _order = "sequence, id"
     _check_company_auto = True
@@ -129,6 +130,8 @@ class CareAttentionRule(models.Model):
                 raise ValidationError(self.env._("Delays and days cannot be negative."))
             if rule.grace_days > 60:
                 raise ValidationError(self.env._("The catch-up is at most 60 days."))
+            if max(rule.delay_days, rule.min_days_between) > 3650:
+                raise ValidationError(self.env._("Delays and days are at most ten years."))
             if rule.gesture_value < 0 or rule.min_order_amount < 0:
                 raise ValidationError(self.env._("Amounts cannot be negative."))
 

@@ -2,8 +2,6 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from . import care_field_policy  # noqa: F401  (defines the model inherited below)
-
 
 class CareContactLog(models.Model):
     """Every automatic message to a customer, sent or skipped, and why.

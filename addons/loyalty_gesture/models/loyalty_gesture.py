@@ -6,8 +6,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
-from . import care_field_policy  # noqa: F401  (defines the model inherited below)
-
 # Once fulfilled, points and cost are what the customer got and what it cost: frozen.
 FROZEN_STATES = ("done", "followed_up")
 SEVERITY_FROM_PRIORITY = {"0": "low", "1": "medium", "2": "high", "3": "critical"}

@@ -5,6 +5,7 @@ class LoyaltyGestureChannel(models.Model):
     """How a gesture reaches the customer: email, phone, social networks, in person."""
 
     _name = "loyalty.gesture.channel"
+    _inherit = ["care.number.guard"]
     _description = "Gesture channel"
     _order = "sequence, name, id"
 

@@ -2,8 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.safe_eval import safe_eval
 
-from . import care_number_guard  # noqa: F401  (defines the model inherited below)
-
 TIERS = [
     ("standard", "Standard"),
     ("silver", "Silver"),

@@ -18,6 +18,7 @@ class LoyaltyGesturePortrait(models.Model):
     """
 
     _name = "loyalty.gesture.portrait"
+    _inherit = ["care.number.guard"]
     _description = "Customer portrait"
     _order = "sequence, id"
     _check_company_auto = True

@@ -13,6 +13,7 @@ class LoyaltyGesturePortraitCriterion(models.Model):
     """
 
     _name = "loyalty.gesture.portrait.criterion"
+    _inherit = ["care.number.guard"]
     _description = "Customer portrait criterion"
     _order = "portrait_id, id"
 

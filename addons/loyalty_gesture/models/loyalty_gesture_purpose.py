@@ -5,6 +5,7 @@ class LoyaltyGesturePurpose(models.Model):
     """Why a company grants a kind of gesture: retention, repair, satisfaction..."""
 
     _name = "loyalty.gesture.purpose"
+    _inherit = ["care.number.guard"]
     _description = "Gesture purpose"
     _order = "sequence, name, id"
 

@@ -17,6 +17,7 @@ class LoyaltyGestureType(models.Model):
     """
 
     _name = "loyalty.gesture.type"
+    _inherit = ["care.number.guard"]
     _description = "Gesture type"
     _order = "sequence, name, id"
     _check_company_auto = True

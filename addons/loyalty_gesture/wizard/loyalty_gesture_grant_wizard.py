@@ -11,6 +11,7 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     """*Grant a gesture* from a ticket: the customer at a glance, then one button."""
 
     _name = "loyalty.gesture.grant.wizard"
+    _inherit = ["care.number.guard"]
     _description = "Grant a gesture"
     _check_company_auto = True
 

@@ -29,7 +29,7 @@ class CareKpiTarget(models.Model):
     _order = "company_id, kpi, date_from desc"
     _rec_name = "kpi"
     _check_company_auto = True
-    _inherit = ["care.field.policy"]
+    _inherit = ["care.field.policy", "care.number.guard"]
 
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company

@@ -28,7 +28,7 @@ class WinbackCustomerScore(models.Model):
     _name = "winback.customer.score"
     _description = "Customer win-back score"
     # server-only: no field in the allow-list, whatever the user's access lines say
-    _inherit = ["care.field.policy"]
+    _inherit = ["care.field.policy", "care.number.guard"]
     _order = "churn_risk desc, id"
     _rec_name = "partner_id"
     _check_company_auto = True

@@ -9,6 +9,7 @@ class WinbackLostReason(models.Model):
     """
 
     _name = "winback.lost.reason"
+    _inherit = ["care.number.guard"]
     _description = "Customer lost reason"
     _order = "category desc, sequence, id"
 
