@@ -29,12 +29,10 @@ AGENT_READ_ONLY = {
     "winback.campaign.step",
     "winback.lost.reason",
 }
-# Figures computed each night: managers read them, nobody writes them, agents see them
-# only through the grant wizard's recommendation (issue 23).
-MANAGER_READ_ONLY = {"loyalty.gesture.effect"}
-
-# Models only managers read, written by the system alone (the churn model's fits).
-MANAGER_READ_ONLY = {"winback.churn.fit"}
+# Models only managers read, written by the system alone: the figures computed each night
+# (agents see the gesture effects only through the grant wizard's recommendation, issue 23)
+# and the churn model's fits.
+MANAGER_READ_ONLY = {"loyalty.gesture.effect", "winback.churn.fit"}
 
 
 @tagged("post_install", "-at_install")

@@ -14,6 +14,7 @@ class LoyaltyPointsLot(models.Model):
     """
 
     _name = "loyalty.points.lot"
+    _inherit = ["care.field.policy"]  # no field of the ledger is set by a user
     _description = "Loyalty points lot"
     _order = "date desc, id desc"
     _rec_name = "card_id"
