@@ -344,6 +344,17 @@ class SatisfactionRequest(models.Model):
                 self.env._("The source of a survey request must belong to the same company.")
             )
 
+    def write(self, vals):
+        if not self.env.su and vals.get("user_id"):
+            owner = self.env["res.users"].browse(vals["user_id"]).exists()
+            if not owner or owner.share or any(r.company_id not in owner.company_ids for r in self):
+                raise UserError(
+                    self.env._(
+                        "The owner of a survey request must be an internal user of its company."
+                    )
+                )
+        return super().write(vals)
+
     def _care_writable_fields(self, operation):
         """Who may set what on a survey request (the superuser writes everything else).
 
