@@ -403,7 +403,7 @@ class LoyaltyGesture(models.Model):
         value would also make the derived cost negative: one clear message for both)."""
         value = vals.get("value")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            raise ValidationError(self.env._("A gesture cannot have a negative value."))
+            raise ValidationError(self.env._("The value of a gesture cannot be negative."))
 
     @api.model_create_multi
     def create(self, vals_list):
