@@ -55,7 +55,7 @@ def test_each_addon_is_a_pip_installable_wheel(tmp_path):
     )
     wheels = {}
     for addon in ADDONS:
-        [wheel] = dist.glob(f"odoo_addon_{addon}-18.0.1.0.0*-py3-none-any.whl")
+        [wheel] = dist.glob(f"odoo_addon_{addon}-18.0.*-py3-none-any.whl")
         wheels[addon] = wheel
         with zipfile.ZipFile(wheel) as archive:
             names = archive.namelist()
