@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LoyaltyGestureGrantWizard(models.TransientModel):
@@ -9,6 +9,12 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     satisfaction_request_id = fields.Many2one(
         "satisfaction.request", string="Unhappy answer", readonly=True, check_company=True
     )
+
+    @api.constrains("satisfaction_request_id")
+    def _check_satisfaction_request_readable(self):
+        """The answer a gesture repairs is one the user may read (not another company's)."""
+        for wizard in self:
+            wizard.satisfaction_request_id.check_access("read")
 
     def action_grant(self):
         action = super().action_grant()

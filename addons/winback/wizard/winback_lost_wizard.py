@@ -8,14 +8,18 @@ class WinbackLostWizard(models.TransientModel):
     _name = "winback.lost.wizard"
     _description = "Record a lost reason"
     _inherit = ["care.field.policy"]
+    _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, check_company=True
+    )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
     reason_id = fields.Many2one(
         "winback.lost.reason",
         required=True,
+        check_company=True,
         domain="[('company_id', 'in', [company_id, False])]",
     )
     note = fields.Text()
