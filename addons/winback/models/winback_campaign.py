@@ -18,6 +18,7 @@ DRAFT_FIELDS = frozenset(
         "segment_at_risk",
         "segment_dormant",
         "segment_lost",
+        "segment_expected",
         "min_revenue",
         "min_orders",
         "partner_domain",
