@@ -49,8 +49,8 @@
         "views/loyalty_portal_templates.xml",
         "views/care_attention_rule_views.xml",
         "views/care_attention_views.xml",
-        "views/loyalty_gesture_menus.xml",
         "views/loyalty_gesture_effect_views.xml",
+        "views/loyalty_gesture_menus.xml",
     ],
     "demo": [
         "demo/care_users_demo.xml",
