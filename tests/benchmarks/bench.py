@@ -274,7 +274,7 @@ def load_runs():
     runs = {}
     folder = os.path.join(HERE, "results")
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-        if name.endswith(".json"):
+        if name.endswith(".json") and name[: -len(".json")].isdigit():  # <scale>.json only
             with open(os.path.join(folder, name)) as f:
                 run = json.load(f)
             runs[run["scale"]] = run
