@@ -1,4 +1,3 @@
-
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
