@@ -1,6 +1,25 @@
 # Mixins first: the models below inherit them, and Odoo builds models in import order.
 from . import care_field_policy, care_number_guard  # isort: split
 
+# The gesture and its type, then, in this order, what completes the gesture: the bases of
+# hooks others below override (email, follow-up), and the fulfilment kinds, each adding
+# its value to the type's selection (so in the selection's order). A new kind: one line.
+# isort: off
+from . import loyalty_gesture, loyalty_gesture_type
+from . import loyalty_gesture_values, loyalty_gesture_checks, loyalty_gesture_fulfilment
+from . import loyalty_gesture_mail
+from . import (
+    fulfilment_coupon,
+    fulfilment_order_discount,
+    fulfilment_refund,
+    fulfilment_points,
+    fulfilment_gift,
+    fulfilment_free_delivery,
+    fulfilment_service_task,
+    fulfilment_letter,
+)
+# isort: on
+
 from . import (
     care_attention,
     care_attention_rule,
@@ -9,7 +28,6 @@ from . import (
     care_contact_log_points_expiry,
     helpdesk_ticket,
     loyalty_card,
-    loyalty_gesture,
     loyalty_gesture_attention,
     loyalty_gesture_channel,
     loyalty_gesture_charter,
@@ -21,7 +39,6 @@ from . import (
     loyalty_gesture_portrait_criterion,
     loyalty_gesture_purpose,
     loyalty_gesture_suggestion,
-    loyalty_gesture_type,
     loyalty_points_lot,
     loyalty_program,
     mail_activity,

@@ -31,8 +31,7 @@ class LoyaltyGesture(models.Model):
         self.ensure_one()
         return self.care_attention_rule_id.mail_template_id or super()._get_mail_template()
 
-    def _schedule_follow_up(self):
+    def _schedule_follow_ups(self):
         # nobody requested an automatic gesture: no follow-up activity for the system user
-        if self.care_attention_rule_id:
-            return
-        super()._schedule_follow_up()
+        manual = self.filtered(lambda gesture: not gesture.care_attention_rule_id)
+        return super(LoyaltyGesture, manual)._schedule_follow_ups()

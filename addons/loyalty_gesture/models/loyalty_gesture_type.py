@@ -47,17 +47,9 @@ class LoyaltyGestureType(models.Model):
         string="Purposes",
         help="What the gesture is for: retention, repairing the relationship, satisfaction...",
     )
+    # each kind adds itself, from models/fulfilment_<kind>.py (the coupon first)
     fulfilment = fields.Selection(
-        [
-            ("coupon", "Coupon"),
-            ("order_discount", "Discount on an order"),
-            ("refund", "Partial refund (credit note)"),
-            ("points", "Loyalty points credit"),
-            ("gift", "Free product or gift"),
-            ("free_delivery", "Free delivery"),
-            ("service_task", "Service task"),
-            ("letter", "Apology or thank-you letter"),
-        ],
+        [],
         required=True,
         default="coupon",
         help="What granting the gesture creates in Odoo.",
