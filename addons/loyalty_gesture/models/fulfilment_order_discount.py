@@ -23,7 +23,8 @@ class LoyaltyGesture(models.Model):
     def _fulfil_order_discount(self):
         self._create_coupons("coupons")
         for gesture in self:
-            card = gesture.coupon_card_id
+            # sudo: agents may lack loyalty rights, the gesture was approved
+            card = gesture.coupon_card_id.sudo().with_company(gesture.company_id)
             order = gesture.sale_order_id.sudo()  # sudo: agents may lack sales rights
             if card in order.order_line.coupon_id:
                 continue

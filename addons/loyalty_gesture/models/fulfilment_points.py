@@ -49,12 +49,6 @@ class LoyaltyGesture(models.Model):
             gesture._write_workflow({"points_history_id": history.id})
 
     def _undo_points(self):
-        for gesture in self:
-            credit = gesture.sudo().points_history_id  # sudo: agents may lack loyalty rights
-            if credit:
-                card = gesture.company_id._care_points_card(gesture.partner_id, create=False)
-                card._care_debit_points(
-                    credit.issued,
-                    self.env._("Gesture %(name)s cancelled", name=gesture.name),
-                    gesture,
-                )
+        self._reverse_points(
+            "points_history_id", lambda g: g.env._("Gesture %(name)s cancelled", name=g.name)
+        )

@@ -38,15 +38,10 @@ class LoyaltyGesture(models.Model):
         """Cancel what fulfilment created, or refuse clearly when Odoo cannot."""
         for kind, gestures in self._by_kind():
             getattr(gestures, f"_undo_{kind}")()
-        for gesture in self:
-            spent = gesture.sudo().points_spent_history_id  # sudo: agents may lack loyalty rights
-            if spent:
-                card = gesture.company_id._care_points_card(gesture.partner_id, create=False)
-                card._care_credit_points(
-                    spent.used,
-                    self.env._("Gesture %(name)s cancelled: points given back", name=gesture.name),
-                    gesture,
-                )
+        self._reverse_points(
+            "points_spent_history_id",
+            lambda g: g.env._("Gesture %(name)s cancelled: points given back", name=g.name),
+        )
 
     # --- What kinds share ---
 
@@ -119,6 +114,19 @@ class LoyaltyGesture(models.Model):
             raise UserError(self.env._("Coupon %(code)s was already used.", code=used.coupon_code))
         # sudo: cancelling the approved gesture disables its coupon
         self.coupon_card_id.sudo().write({"active": False, "points": 0})
+
+    def _reverse_points(self, fname, message):
+        """Reverse each gesture's loyalty history ``fname``: debit what it credited, credit
+        back what it debited; ``message(gesture)`` describes the move."""
+        for gesture in self:
+            history = gesture.sudo()[fname]  # sudo: agents may lack loyalty rights
+            if not history:
+                continue
+            card = gesture.company_id._care_points_card(gesture.partner_id, create=False)
+            if history.issued:
+                card._care_debit_points(history.issued, message(gesture), gesture)
+            else:
+                card._care_credit_points(history.used, message(gesture), gesture)
 
     def _schedule_tasks(self, summary):
         """A to-do for the requester of each gesture that has none; ``summary(gesture)``
