@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .care_constants import TIERS
+from .care_helpers import count_by
 
 EVENTS = [
     ("order_confirmed", "Order confirmed (thank-you)"),
@@ -104,11 +105,7 @@ class CareAttentionRule(models.Model):
     # --- Computes and constraints ---
 
     def _compute_attention_count(self):
-        counts = dict(
-            self.env["care.attention"]._read_group(
-                [("rule_id", "in", self.ids)], ["rule_id"], ["__count"]
-            )
-        )
+        counts = count_by(self.env["care.attention"], "rule_id", self)
         for rule in self:
             rule.attention_count = counts.get(rule, 0)
 

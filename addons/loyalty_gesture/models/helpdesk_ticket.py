@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from .care_helpers import count_by
+
 
 class HelpdeskTicket(models.Model):
     _inherit = "helpdesk.ticket"
@@ -9,11 +11,7 @@ class HelpdeskTicket(models.Model):
     gesture_count = fields.Integer(compute="_compute_gesture_count")
 
     def _compute_gesture_count(self):
-        counts = dict(
-            self.env["loyalty.gesture"]._read_group(
-                [("ticket_id", "in", self.ids)], ["ticket_id"], ["__count"]
-            )
-        )
+        counts = count_by(self.env["loyalty.gesture"], "ticket_id", self)
         for ticket in self:
             ticket.gesture_count = counts.get(ticket, 0)
 

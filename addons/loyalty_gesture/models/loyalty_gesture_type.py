@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .care_helpers import count_by
+
 IMPACT_LEVELS = [
     ("low", "Low"),
     ("moderate", "Moderate"),
@@ -126,11 +128,7 @@ class LoyaltyGestureType(models.Model):
     ]
 
     def _compute_gesture_count(self):
-        counts = dict(
-            self.env["loyalty.gesture"]._read_group(
-                [("type_id", "in", self.ids)], ["type_id"], ["__count"]
-            )
-        )
+        counts = count_by(self.env["loyalty.gesture"], "type_id", self)
         for gesture_type in self:
             gesture_type.gesture_count = counts.get(gesture_type, 0)
 

@@ -4,6 +4,8 @@ from markupsafe import Markup
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .care_helpers import count_by
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -17,12 +19,8 @@ class ResPartner(models.Model):
     gesture_count = fields.Integer(compute="_compute_gesture_count")
 
     def _compute_gesture_count(self):
-        counts = dict(
-            self.env["loyalty.gesture"]._read_group(
-                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-                ["commercial_partner_id"],
-                ["__count"],
-            )
+        counts = count_by(
+            self.env["loyalty.gesture"], "commercial_partner_id", self.commercial_partner_id
         )
         for partner in self:
             partner.gesture_count = counts.get(partner.commercial_partner_id, 0)
