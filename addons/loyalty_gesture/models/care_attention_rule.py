@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .care_constants import TIERS
-from .care_helpers import count_by
+from .care_helpers import count_by, window_action
 
 EVENTS = [
     ("order_confirmed", "Order confirmed (thank-you)"),
@@ -163,9 +163,9 @@ class CareAttentionRule(models.Model):
 
     def action_view_attentions(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.care_attention_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.care_attention_action",
+            domain=[("rule_id", "=", self.id)],
+            context={},
         )
-        action["domain"] = [("rule_id", "=", self.id)]
-        action["context"] = {}
-        return action

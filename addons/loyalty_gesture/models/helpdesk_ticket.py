@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from .care_helpers import count_by
+from .care_helpers import count_by, window_action
 
 
 class HelpdeskTicket(models.Model):
@@ -21,17 +21,17 @@ class HelpdeskTicket(models.Model):
         self.check_access("read")
         if not self.partner_id:
             raise UserError(self.env._("Set the ticket's customer before granting a gesture."))
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.loyalty_gesture_grant_wizard_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.loyalty_gesture_grant_wizard_action",
+            context={"default_ticket_id": self.id},
         )
-        action["context"] = {"default_ticket_id": self.id}
-        return action
 
     def action_view_gestures(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.loyalty_gesture_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.loyalty_gesture_action",
+            domain=[("ticket_id", "=", self.id)],
+            context={"default_ticket_id": self.id, "default_partner_id": self.partner_id.id},
         )
-        action["domain"] = [("ticket_id", "=", self.id)]
-        action["context"] = {"default_ticket_id": self.id, "default_partner_id": self.partner_id.id}
-        return action

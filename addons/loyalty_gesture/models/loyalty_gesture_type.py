@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .care_helpers import count_by
+from .care_helpers import count_by, window_action
 
 IMPACT_LEVELS = [
     ("low", "Low"),
@@ -216,11 +216,9 @@ class LoyaltyGestureType(models.Model):
                 ) from error
 
     def action_view_gestures(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.loyalty_gesture_action"
+        return window_action(
+            self.env, "loyalty_gesture.loyalty_gesture_action", domain=[("type_id", "in", self.ids)]
         )
-        action["domain"] = [("type_id", "in", self.ids)]
-        return action
 
     def _render_phone_script(self, partner, agent, value, currency=None):
         """The phone script with this customer's name, the value and the agent."""

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .care_helpers import count_by
+from .care_helpers import count_by, window_action
 
 
 class ResPartner(models.Model):
@@ -69,9 +69,9 @@ class ResPartner(models.Model):
         return result
 
     def action_view_care_attentions(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.care_attention_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.care_attention_action",
+            domain=[("partner_id", "in", self.ids)],
+            context={},
         )
-        action["domain"] = [("partner_id", "in", self.ids)]
-        action["context"] = {}
-        return action
