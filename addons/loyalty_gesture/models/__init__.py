@@ -1,5 +1,5 @@
 # Mixins first: the models below inherit them, and Odoo builds models in import order.
-from . import care_field_policy, care_number_guard  # isort: split
+from . import care_field_policy, care_number_guard, care_partner_filter  # isort: split
 
 # The gesture and its type, then, in this order, what completes the gesture: the bases of
 # hooks others below override (email, follow-up), and the fulfilment kinds, each adding
@@ -23,6 +23,8 @@ from . import (
 from . import (
     care_attention,
     care_attention_rule,
+    care_attention_rule_event,
+    care_attention_rule_run,
     care_contact_log,
     care_contact_log_attention,
     care_contact_log_points_expiry,
@@ -34,6 +36,7 @@ from . import (
     loyalty_gesture_charter_rule,
     loyalty_gesture_chatter,
     loyalty_gesture_effect,
+    loyalty_gesture_effect_compute,
     loyalty_gesture_offer,
     loyalty_gesture_portrait,
     loyalty_gesture_portrait_criterion,

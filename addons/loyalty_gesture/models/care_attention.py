@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .care_constants import SKIP_REASONS
+
 
 class CareAttention(models.Model):
     """One attention fired by a rule for a customer: done, skipped by the contact policy,
@@ -44,12 +46,7 @@ class CareAttention(models.Model):
         readonly=True,
     )
     skip_reason = fields.Selection(
-        [
-            ("no_email", "No email address"),
-            ("opt_out", "Opted out"),
-            ("blacklisted", "Blacklisted address"),
-            ("throttled", "Contact cap reached"),
-        ],
+        SKIP_REASONS,
         string="Skipped because",
         readonly=True,
     )

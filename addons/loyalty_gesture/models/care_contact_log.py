@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from .care_constants import SKIP_REASONS
+
 
 class CareContactLog(models.Model):
     """Every automatic message to a customer, sent or skipped, and why.
@@ -25,12 +27,7 @@ class CareContactLog(models.Model):
         [("sent", "Sent"), ("skipped", "Skipped")], required=True, default="sent"
     )
     skip_reason = fields.Selection(
-        [
-            ("no_email", "No email address"),
-            ("opt_out", "Opted out"),
-            ("blacklisted", "Blacklisted address"),
-            ("throttled", "Contact cap reached"),
-        ],
+        SKIP_REASONS,
         string="Skipped because",
     )
     res_model = fields.Char(string="Source model")
@@ -44,48 +41,18 @@ class CareContactLog(models.Model):
     @api.model
     def _contact_refusal(self, partner, company=None):
         """Why ``partner`` must not get an automatic message now, or False."""
-        company = company or self.env.company
-        if not partner.email:
-            return "no_email"
-        if partner.care_opt_out:
-            return "opt_out"
-        if partner.is_blacklisted:
-            return "blacklisted"
-        if company.care_contact_max and company.care_contact_window_days:
-            since = fields.Datetime.now() - timedelta(days=company.care_contact_window_days)
-            sent = self.sudo().search_count(  # sudo: the policy counts every module's logs
-                [
-                    ("partner_id", "=", partner.commercial_partner_id.id),
-                    ("company_id", "=", company.id),
-                    ("state", "=", "sent"),
-                    ("date", ">=", since),
-                ]
-            )
-            if sent >= company.care_contact_max:
-                return "throttled"
-        return False
+        return self._contact_refusals(partner, company)[0]
 
     @api.model
     def _log_contact(self, partner, kind, record=None, company=None):
         """Check the policy and log the attempt; return True if the message may go."""
-        company = company or self.env.company
-        refusal = self._contact_refusal(partner, company)
-        self.sudo().create(  # sudo: agents log contacts they cannot manage
-            {
-                "partner_id": partner.commercial_partner_id.id,
-                "company_id": company.id,
-                "kind": kind,
-                "state": "skipped" if refusal else "sent",
-                "skip_reason": refusal or False,
-                "res_model": record._name if record else False,
-                "res_id": record.id if record else False,
-            }
-        )
-        return not refusal
+        records = [record] if record else None
+        return self._log_contacts(partner, kind, records=records, company=company)[0]
 
     @api.model
     def _contact_refusals(self, partners, company=None):
-        """:meth:`_contact_refusal` for many customers at once, in a fixed number of queries.
+        """Why each of ``partners`` must not get an automatic message now (or False), in a
+        fixed number of queries.
 
         ``partners`` in the order the messages would go: a customer listed twice counts
         their first message against the cap for the next. Returns the refusals (or False)
@@ -127,7 +94,8 @@ class CareContactLog(models.Model):
 
     @api.model
     def _log_contacts(self, partners, kind, records=None, company=None, refusals=None):
-        """:meth:`_log_contact` for many customers at once (see :meth:`_contact_refusals`).
+        """Check the policy and log the attempts for many customers at once (see
+        :meth:`_contact_refusals`).
 
         ``records``: parallel to ``partners`` (optional); ``refusals``: from
         :meth:`_contact_refusals` if already asked. Returns "may send" booleans, in order.

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from .care_helpers import count_by, window_action
+
 
 class HelpdeskTicket(models.Model):
     _inherit = "helpdesk.ticket"
@@ -9,11 +11,7 @@ class HelpdeskTicket(models.Model):
     gesture_count = fields.Integer(compute="_compute_gesture_count")
 
     def _compute_gesture_count(self):
-        counts = dict(
-            self.env["loyalty.gesture"]._read_group(
-                [("ticket_id", "in", self.ids)], ["ticket_id"], ["__count"]
-            )
-        )
+        counts = count_by(self.env["loyalty.gesture"], "ticket_id", self)
         for ticket in self:
             ticket.gesture_count = counts.get(ticket, 0)
 
@@ -23,17 +21,17 @@ class HelpdeskTicket(models.Model):
         self.check_access("read")
         if not self.partner_id:
             raise UserError(self.env._("Set the ticket's customer before granting a gesture."))
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.loyalty_gesture_grant_wizard_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.loyalty_gesture_grant_wizard_action",
+            context={"default_ticket_id": self.id},
         )
-        action["context"] = {"default_ticket_id": self.id}
-        return action
 
     def action_view_gestures(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.loyalty_gesture_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.loyalty_gesture_action",
+            domain=[("ticket_id", "=", self.id)],
+            context={"default_ticket_id": self.id, "default_partner_id": self.partner_id.id},
         )
-        action["domain"] = [("ticket_id", "=", self.id)]
-        action["context"] = {"default_ticket_id": self.id, "default_partner_id": self.partner_id.id}
-        return action

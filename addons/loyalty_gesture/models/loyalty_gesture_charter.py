@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
-from .loyalty_gesture_charter_rule import COUNTED_STATES
+from .care_constants import COUNTED_STATES
 
 
 class LoyaltyGestureCharter(models.Model):

@@ -1,16 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools.safe_eval import safe_eval
 
-TIERS = [
-    ("standard", "Standard"),
-    ("silver", "Silver"),
-    ("gold", "Gold"),
-    ("vip", "VIP"),
-]
-TIER_RANK = {key: rank for rank, (key, _label) in enumerate(TIERS)}
-# Gesture states that count in a customer's caps (granted or about to be).
-COUNTED_STATES = ("to_approve", "approved", "done", "followed_up")
+from .care_constants import TIER_RANK, TIERS
+
 PRIORITIES = [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High")]
 
 
@@ -24,7 +16,7 @@ class LoyaltyGestureCharterRule(models.Model):
 
     _name = "loyalty.gesture.charter.rule"
     _description = "Gesture charter rule"
-    _inherit = ["care.number.guard"]
+    _inherit = ["care.number.guard", "care.partner.filter.mixin"]
     _order = "charter_id, sequence, id"
     _check_company_auto = True
 
@@ -140,17 +132,6 @@ class LoyaltyGestureCharterRule(models.Model):
         ),
     ]
 
-    @api.constrains("partner_domain")
-    def _check_partner_domain(self):
-        for rule in self:
-            try:
-                domain = safe_eval(rule.partner_domain or "[]")
-                self.env["res.partner"].search_count(domain, limit=1)
-            except Exception as error:
-                raise ValidationError(
-                    self.env._("The customer filter of rule %(rule)s is invalid.", rule=rule.name)
-                ) from error
-
     @api.constrains("reactivity_min", "reactivity_max")
     def _check_reactivity(self):
         # the SQL check lets a bound through when the other one is empty (NULL)
@@ -255,7 +236,7 @@ class LoyaltyGestureCharterRule(models.Model):
                 parts.append(
                     word % {"names": self.env._(" or ").join(records.mapped("display_name"))}
                 )
-        if safe_eval(self.partner_domain or "[]"):
+        if self._partner_domain():
             parts.append(self.env._("customers in the rule's filter"))
         return ", ".join(parts) or self.env._("every case")
 
@@ -300,5 +281,5 @@ class LoyaltyGestureCharterRule(models.Model):
         required = self.with_context(active_test=False).portrait_ids
         if required and not required & portraits:
             return False
-        domain = safe_eval(self.partner_domain or "[]")
+        domain = self._partner_domain()
         return not domain or bool(partner.filtered_domain(domain))

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .care_helpers import count_by, window_action
+
 IMPACT_LEVELS = [
     ("low", "Low"),
     ("moderate", "Moderate"),
@@ -118,11 +120,7 @@ class LoyaltyGestureType(models.Model):
     ]
 
     def _compute_gesture_count(self):
-        counts = dict(
-            self.env["loyalty.gesture"]._read_group(
-                [("type_id", "in", self.ids)], ["type_id"], ["__count"]
-            )
-        )
+        counts = count_by(self.env["loyalty.gesture"], "type_id", self)
         for gesture_type in self:
             gesture_type.gesture_count = counts.get(gesture_type, 0)
 
@@ -210,11 +208,9 @@ class LoyaltyGestureType(models.Model):
                 ) from error
 
     def action_view_gestures(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.loyalty_gesture_action"
+        return window_action(
+            self.env, "loyalty_gesture.loyalty_gesture_action", domain=[("type_id", "in", self.ids)]
         )
-        action["domain"] = [("type_id", "in", self.ids)]
-        return action
 
     def _render_phone_script(self, partner, agent, value, currency=None):
         """The phone script with this customer's name, the value and the agent."""

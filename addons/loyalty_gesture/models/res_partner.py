@@ -4,6 +4,8 @@ from markupsafe import Markup
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .care_helpers import count_by, window_action
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -17,23 +19,19 @@ class ResPartner(models.Model):
     gesture_count = fields.Integer(compute="_compute_gesture_count")
 
     def _compute_gesture_count(self):
-        counts = dict(
-            self.env["loyalty.gesture"]._read_group(
-                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-                ["commercial_partner_id"],
-                ["__count"],
-            )
+        counts = count_by(
+            self.env["loyalty.gesture"], "commercial_partner_id", self.commercial_partner_id
         )
         for partner in self:
             partner.gesture_count = counts.get(partner.commercial_partner_id, 0)
 
     def action_view_gestures(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.loyalty_gesture_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.loyalty_gesture_action",
+            domain=[("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+            context={"default_partner_id": self.id},
         )
-        action["domain"] = [("commercial_partner_id", "in", self.commercial_partner_id.ids)]
-        action["context"] = {"default_partner_id": self.id}
-        return action
 
     # --- Customer metrics registry ---
 

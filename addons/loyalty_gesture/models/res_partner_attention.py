@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .care_helpers import count_by, window_action
+
 
 class ResPartner(models.Model):
     """Referrals and birthdates for automatic attentions."""
@@ -42,11 +44,7 @@ class ResPartner(models.Model):
                 )
 
     def _compute_care_attention_count(self):
-        counts = dict(
-            self.env["care.attention"]._read_group(
-                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
-            )
-        )
+        counts = count_by(self.env["care.attention"], "partner_id", self)
         for partner in self:
             partner.care_attention_count = counts.get(partner, 0)
 
@@ -71,9 +69,9 @@ class ResPartner(models.Model):
         return result
 
     def action_view_care_attentions(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.care_attention_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.care_attention_action",
+            domain=[("partner_id", "in", self.ids)],
+            context={},
         )
-        action["domain"] = [("partner_id", "in", self.ids)]
-        action["context"] = {}
-        return action

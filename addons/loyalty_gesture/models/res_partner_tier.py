@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .loyalty_gesture_charter_rule import COUNTED_STATES, TIERS
+from .care_constants import COUNTED_STATES, TIERS
 
 
 class ResPartner(models.Model):

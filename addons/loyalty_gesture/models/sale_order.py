@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.exceptions import ValidationError
 
+from .care_helpers import window_action
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -25,15 +27,15 @@ class SaleOrder(models.Model):
 
     def action_view_gestures(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "loyalty_gesture.loyalty_gesture_action"
+        return window_action(
+            self.env,
+            "loyalty_gesture.loyalty_gesture_action",
+            domain=self._gesture_domain(),
+            context={
+                "default_sale_order_id": self.id,
+                "default_partner_id": self.partner_id.id,
+            },
         )
-        action["domain"] = self._gesture_domain()
-        action["context"] = {
-            "default_sale_order_id": self.id,
-            "default_partner_id": self.partner_id.id,
-        }
-        return action
 
     # --- Personal gesture coupons (extension of sale_loyalty) ---
 

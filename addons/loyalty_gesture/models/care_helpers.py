@@ -1,0 +1,17 @@
+"""Plain helpers shared by the care models (no model)."""
+
+
+def count_by(model, field, records):
+    """``{record: count}`` of the ``model`` rows whose many2one ``field`` is one of
+    ``records``, in one grouped query (records without rows are missing)."""
+    return dict(model._read_group([(field, "in", records.ids)], [field], ["__count"]))
+
+
+def window_action(env, xmlid, domain=None, context=None):
+    """The window action ``xmlid``, on ``domain`` and with ``context`` when given."""
+    action = env["ir.actions.act_window"]._for_xml_id(xmlid)
+    if domain is not None:
+        action["domain"] = domain
+    if context is not None:
+        action["context"] = context
+    return action
