@@ -1,10 +1,9 @@
-import re
-
 from odoo import http
 from odoo.http import request
 from odoo.tools.misc import get_lang
 
-TOKEN_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Every page is public (the answer link's token designates the request) and off the sitemap.
+PUBLIC_PAGE = {"type": "http", "auth": "public", "sitemap": False}
 
 
 class SatisfactionController(http.Controller):
@@ -17,15 +16,8 @@ class SatisfactionController(http.Controller):
 
     def _get_request_sudo(self, token):
         """The answerable request of ``token``, as superuser, or None."""
-        if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
-            return None
-        # the visitor is usually public and has no access right; the exact,
-        # unguessable token designates the one request they may see and answer.
-        requests_sudo = request.env["satisfaction.request"].sudo()  # sudo: public visitor
-        survey_request = requests_sudo.search([("access_token", "=", token)])
-        if len(survey_request) != 1 or not survey_request._is_answerable():
-            return None
-        return survey_request
+        survey_request = request.env["satisfaction.request"]._get_by_token(token)
+        return survey_request if survey_request and survey_request._is_answerable() else None
 
     def _render(self, survey_request, template, values=None, status=200):
         lang = (survey_request and survey_request.partner_id.lang) or get_lang(request.env).code
@@ -57,20 +49,10 @@ class SatisfactionController(http.Controller):
     def _invalid(self):
         return self._render(None, "satisfaction_survey.satisfaction_page_invalid", status=404)
 
-    @http.route(
-        "/satisfaction/<string:token>/<int:score>",
-        type="http",
-        auth="public",
-        methods=["GET"],
-        sitemap=False,
-        readonly=True,  # shows a page, never writes: may be served by a read replica
-    )
-    def satisfaction_open(self, token, score, **kwargs):
-        survey_request = self._get_request_sudo(token)
-        if not survey_request:
-            return self._invalid()
+    def _answer_page(self, survey_request, token, score=None):
+        """The answer page, ``score`` preselected; the invalid page for a score off the scale."""
         low, high = survey_request._get_score_range()
-        if not low <= score <= high:
+        if score is not None and not low <= score <= high:
             return self._invalid()
         return self._render(
             survey_request,
@@ -79,15 +61,19 @@ class SatisfactionController(http.Controller):
         )
 
     @http.route(
-        "/satisfaction/<string:token>/submit",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        sitemap=False,
+        "/satisfaction/<string:token>/<int:score>",
+        methods=["GET"],
+        readonly=True,  # shows a page, never writes: may be served by a read replica
+        **PUBLIC_PAGE,
     )
-    def satisfaction_submit(self, token, score=None, comment=None, **kwargs):
-        if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
+    def satisfaction_open(self, token, score, **kwargs):
+        survey_request = self._get_request_sudo(token)
+        if not survey_request:
             return self._invalid()
+        return self._answer_page(survey_request, token, score)
+
+    @http.route("/satisfaction/<string:token>/submit", methods=["POST"], **PUBLIC_PAGE)
+    def satisfaction_submit(self, token, score=None, comment=None, **kwargs):
         # The row is locked while recording: a second Confirm at the same time waits,
         # then finds the same answer ("unchanged") and shows the same thanks page.
         requests = request.env["satisfaction.request"]
@@ -102,11 +88,9 @@ class SatisfactionController(http.Controller):
 
     @http.route(
         "/satisfaction/<string:token>/submit",
-        type="http",
-        auth="public",
         methods=["GET"],
-        sitemap=False,
         readonly=True,  # shows a page, never writes
+        **PUBLIC_PAGE,
     )
     def satisfaction_submit_page(self, token, **kwargs):
         """The form's address opened again (page reloaded, address copied): the answer
@@ -116,9 +100,4 @@ class SatisfactionController(http.Controller):
             return self._invalid()
         if survey_request.state == "answered":
             return self._render(survey_request, "satisfaction_survey.satisfaction_page_thanks")
-        low, high = survey_request._get_score_range()
-        return self._render(
-            survey_request,
-            "satisfaction_survey.satisfaction_page_answer",
-            {"token": token, "score": None, "scores": range(low, high + 1)},
-        )
+        return self._answer_page(survey_request, token)

@@ -1,3 +1,7 @@
+# the model and the mixin first: the files below extend them
+from . import satisfaction_request, satisfaction_trigger_mixin
+
+# isort: split
 from . import (
     account_move,
     care_contact_log,
@@ -10,7 +14,9 @@ from . import (
     res_partner_case,
     sale_order,
     satisfaction_report,
-    satisfaction_request,
+    satisfaction_request_scoring,
+    satisfaction_request_sending,
+    satisfaction_request_trigger,
     survey_survey,
     survey_user_input,
 )

@@ -2,23 +2,20 @@ from odoo import models
 
 
 class LoyaltyGesture(models.Model):
-    _inherit = "loyalty.gesture"
+    _name = "loyalty.gesture"
+    # the mixin first: its write runs where this file's own override used to
+    _inherit = ["satisfaction.trigger.mixin", "loyalty.gesture"]
+    _survey_trigger = "gesture"
 
-    def write(self, vals):
-        done = self.browse()
+    def _satisfaction_reaching(self, vals):
+        """The gestures that become done."""
         if vals.get("state") == "done":
-            done = self.filtered(lambda gesture: gesture.state != "done")
-        res = super().write(vals)
-        if done:
-            self.env["satisfaction.request"]._create_from_trigger("gesture", done)
-        return res
+            return self.filtered(lambda gesture: gesture.state != "done")
+        return self.browse()
 
     def _satisfaction_request_values(self):
-        """Who a satisfaction request about this gesture goes to, and who owns it."""
-        self.ensure_one()
-        return {
-            "partner_id": self.partner_id.id,
-            "company_id": self.company_id.id,
-            "ticket_id": self.ticket_id.id,
-            "user_id": (self.ticket_id.user_id or self.requested_by_id).id,
-        }
+        """The gesture's customer; the ticket's agent, else who asked for it, owns it."""
+        owner = self.ticket_id.user_id or self.requested_by_id
+        return dict(
+            super()._satisfaction_request_values(), ticket_id=self.ticket_id.id, user_id=owner.id
+        )

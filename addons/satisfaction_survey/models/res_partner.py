@@ -2,6 +2,13 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 
+def _last_scores(answers):
+    """``(nps, nps category, csat)`` of one customer's last answers (None: no answer)."""
+    nps = answers.get("nps") or (None, None, None)
+    csat = answers.get("csat") or (None, None, None)
+    return nps[0], nps[2], csat[0]
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -50,11 +57,10 @@ class ResPartner(models.Model):
         for partner in self:
             commercial = partner.commercial_partner_id
             answers = last.get(commercial.id, {})
-            nps = answers.get("nps")
-            csat = answers.get("csat")
-            partner.satisfaction_last_nps = nps[0] if nps else 0
-            partner.satisfaction_last_nps_category = nps and nps[2]
-            partner.satisfaction_last_csat = csat[0] if csat else 0
+            nps, category, csat = _last_scores(answers)
+            partner.satisfaction_last_nps = nps or 0
+            partner.satisfaction_last_nps_category = category
+            partner.satisfaction_last_csat = csat or 0
             partner.satisfaction_last_date = max(
                 (answer[1] for answer in answers.values()), default=False
             )
@@ -120,10 +126,6 @@ class ResPartner(models.Model):
         metrics = super()._care_metrics()
         last = self._satisfaction_last_answers(list(metrics))
         for partner_id, row in metrics.items():
-            answers = last.get(partner_id, {})
-            nps = answers.get("nps")
-            csat = answers.get("csat")
-            row["last_nps"] = nps[0] if nps else None
-            row["last_csat"] = csat[0] if csat else None
-            row["is_detractor"] = bool(nps and nps[2] == "detractor")
+            row["last_nps"], category, row["last_csat"] = _last_scores(last.get(partner_id, {}))
+            row["is_detractor"] = category == "detractor"
         return metrics

@@ -2,6 +2,21 @@ from odoo import api, models
 from odoo.tools import SQL
 
 
+def _next_score(kind, window):
+    """The first ``kind`` score answered within ``window`` days after the case ``c``."""
+    return SQL(
+        """(SELECT r.score
+              FROM satisfaction_request r
+             WHERE r.commercial_partner_id = c.partner_id
+               AND r.kind = %(kind)s AND r.state = 'answered'
+               AND r.answered_date > c.case_date
+               AND r.answered_date <= c.case_date + make_interval(days => %(window)s)
+          ORDER BY r.answered_date LIMIT 1)""",
+        kind=kind,
+        window=window,
+    )
+
+
 class ResPartner(models.Model):
     """The dated metrics registry: NPS/CSAT around each past case (see loyalty_gesture)."""
 
@@ -30,20 +45,8 @@ class ResPartner(models.Model):
                                AND r.kind = 'nps' AND r.state = 'answered'
                                AND r.answered_date < c.case_date
                           ORDER BY r.answered_date DESC LIMIT 1) AS detractor,
-                           (SELECT r.score
-                              FROM satisfaction_request r
-                             WHERE r.commercial_partner_id = c.partner_id
-                               AND r.kind = 'nps' AND r.state = 'answered'
-                               AND r.answered_date > c.case_date
-                               AND r.answered_date <= c.case_date + make_interval(days => %(w)s)
-                          ORDER BY r.answered_date LIMIT 1) AS next_nps,
-                           (SELECT r.score
-                              FROM satisfaction_request r
-                             WHERE r.commercial_partner_id = c.partner_id
-                               AND r.kind = 'csat' AND r.state = 'answered'
-                               AND r.answered_date > c.case_date
-                               AND r.answered_date <= c.case_date + make_interval(days => %(w)s)
-                          ORDER BY r.answered_date LIMIT 1) AS next_csat
+                           %(next_nps)s AS next_nps,
+                           %(next_csat)s AS next_csat
                       FROM %(table)s c
                      WHERE EXISTS (SELECT 1 FROM satisfaction_request r
                                     WHERE r.commercial_partner_id = c.partner_id
@@ -52,7 +55,8 @@ class ResPartner(models.Model):
                  WHERE s.id = c.id
                 """,
                 table=table,
-                w=window,
+                next_nps=_next_score("nps", window),
+                next_csat=_next_score("csat", window),
             )
         )
         return result

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .satisfaction_request import TRIGGERS
+
 
 class SatisfactionReport(models.Model):
     """Satisfaction analysis: one row per delivered survey request.
@@ -27,13 +29,7 @@ class SatisfactionReport(models.Model):
     survey_id = fields.Many2one("survey.survey", readonly=True)
     kind = fields.Selection([("csat", "CSAT"), ("nps", "NPS")], readonly=True)
     trigger = fields.Selection(
-        [
-            ("ticket", "Ticket closed"),
-            ("invoice", "Order invoiced"),
-            ("gesture", "Gesture done"),
-            ("relationship", "Relationship NPS"),
-            ("manual", "Manual"),
-        ],
+        TRIGGERS,
         readonly=True,
     )
     state = fields.Selection(

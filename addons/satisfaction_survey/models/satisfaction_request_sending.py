@@ -1,0 +1,197 @@
+import re
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+# The answer links carry an uuid4 token (see ``_new_token``): anything else is refused
+# before any search.
+TOKEN_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class SatisfactionRequest(models.Model):
+    """Sending: the answer links and their tokens, the survey and reminder emails under
+    the contact policy, and the scheduled job that sends due requests."""
+
+    _inherit = "satisfaction.request"  # pylint: disable=consider-merging-classes-inherited
+
+    def action_send_now(self):
+        """Send the pending requests at once (still under the contact policy)."""
+        pending = self.filtered(lambda request: request.state == "pending")
+        if not pending:
+            raise UserError(self.env._("Only a pending survey request can be sent."))
+        pending.write({"scheduled_date": fields.Datetime.now()})
+        pending._send()
+
+    @api.model
+    def _get_by_token(self, token):
+        """The request of the answer link's ``token``, as superuser, or an empty one."""
+        # the visitor is usually public and has no access right; the exact,
+        # unguessable token designates the one request they may see and answer.
+        requests_sudo = self.sudo()  # sudo: public visitor, see above
+        if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
+            return requests_sudo
+        survey_request = requests_sudo.search([("access_token", "=", token)])
+        return survey_request if len(survey_request) == 1 else requests_sudo
+
+    def _get_answer_url(self, score):
+        self.ensure_one()
+        return f"{self.get_base_url()}/satisfaction/{self.access_token}/{score}"
+
+    def _get_answer_links(self):
+        """``[(score, url)]`` for the score buttons of the email."""
+        self.ensure_one()
+        low, high = self._get_score_range()
+        return [(score, self._get_answer_url(score)) for score in range(low, high + 1)]
+
+    def _is_answerable(self):
+        """Whether the answer link still works (sent or answered, not expired)."""
+        self.ensure_one()
+        return self.state in ("sent", "answered") and (
+            not self.expiry_date or self.expiry_date > fields.Datetime.now()
+        )
+
+    def _send(self):
+        self.sudo()._send_sudo()  # sudo: sending writes protected fields, see write
+
+    def _send_sudo(self):
+        """Send due requests, or skip them with the reason; one batch, in order.
+
+        The survey window (one survey per customer per X days) is checked first, then
+        the suite's contact policy, which logs every attempt in the contact log.
+        """
+        requests = self.filtered(lambda request: request.state == "pending")
+        if not requests:
+            return
+        template = self.env.ref("satisfaction_survey.mail_template_satisfaction_request")
+        recent = self._recently_surveyed(requests)
+        logs = self.env["care.contact.log"]
+        now = fields.Datetime.now()
+        for request in requests:
+            key = (request.commercial_partner_id.id, request.company_id.id)
+            if key in recent:
+                logs.sudo().create(  # sudo: the cron logs for every module
+                    {
+                        "partner_id": request.commercial_partner_id.id,
+                        "company_id": request.company_id.id,
+                        "kind": "survey",
+                        "state": "skipped",
+                        "skip_reason": "survey_window",
+                        "res_model": request._name,
+                        "res_id": request.id,
+                    }
+                )
+                request.write({"state": "skipped", "skip_reason": "survey_window"})
+                continue
+            if not logs._log_contact(
+                request.partner_id, "survey", record=request, company=request.company_id
+            ):
+                reason = logs._contact_refusal(request.partner_id, request.company_id)
+                request.write({"state": "skipped", "skip_reason": reason or "throttled"})
+                continue
+            request.write(
+                {
+                    "state": "sent",
+                    "sent_date": now,
+                    "expiry_date": now
+                    + timedelta(days=request.company_id.satisfaction_token_days or 30),
+                }
+            )
+            template.send_mail(request.id, email_layout_xmlid="loyalty_gesture.mail_layout_care")
+            recent.add(key)
+
+    @api.model
+    def _recently_surveyed(self, requests):
+        """``{(commercial partner id, company id)}`` surveyed within their company window."""
+        windows = {company: company.satisfaction_window_days for company in requests.company_id}
+        longest = max(windows.values(), default=0)
+        if not longest:
+            return set()
+        since = fields.Datetime.now() - timedelta(days=longest)
+        groups = self.sudo()._read_group(  # sudo: the window counts every request
+            [
+                ("commercial_partner_id", "in", requests.commercial_partner_id.ids),
+                ("company_id", "in", requests.company_id.ids),
+                ("sent_date", ">=", since),
+            ],
+            ["commercial_partner_id", "company_id"],
+            ["sent_date:max"],
+        )
+        now = fields.Datetime.now()
+        return {
+            (partner.id, company.id)
+            for partner, company, last_sent in groups
+            if windows[company] and last_sent >= now - timedelta(days=windows[company])
+        }
+
+    @api.model
+    def _cron_send_due(self, batch_size=200):
+        """Expire stale links, then send one batch of due requests.
+
+        Safe to rerun and to run on several cron workers at once: each batch locks its
+        rows (``SKIP LOCKED``) and a request leaves ``pending`` when handled.
+        """
+        self._expire_overdue(batch_size)
+        now = fields.Datetime.now()
+        self.flush_model(["state", "scheduled_date"])
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM satisfaction_request WHERE state = 'pending' "
+                "AND scheduled_date <= %s ORDER BY scheduled_date, id LIMIT %s "
+                "FOR UPDATE SKIP LOCKED",
+                now,
+                batch_size,
+            )
+        )
+        batch = self.browse([row[0] for row in rows])
+        batch._send()
+        self._send_reminders(batch_size)
+        remaining = self.search_count([("state", "=", "pending"), ("scheduled_date", "<=", now)])
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+
+    @api.model
+    def _send_reminders(self, batch_size=200):
+        """One reminder at most, N days (per company) after an unanswered survey.
+
+        The reminder is an automatic message like any other: it goes through the
+        contact policy; refused, it is not retried (the request keeps its link).
+        """
+        now = fields.Datetime.now()
+        template = self.env.ref("satisfaction_survey.mail_template_satisfaction_reminder")
+        logs = self.env["care.contact.log"]
+        requests_sudo = self.sudo()  # sudo: reminders write protected fields, see write
+        reminded = requests_sudo
+        # sudo: the cron reminds in every company
+        companies = self.env["res.company"].sudo().search([("satisfaction_reminder_days", ">", 0)])
+        for company in companies:
+            if len(reminded) >= batch_size:
+                break
+            due = requests_sudo.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "sent"),
+                    ("reminder_date", "=", False),
+                    ("sent_date", "<=", now - timedelta(days=company.satisfaction_reminder_days)),
+                    ("expiry_date", ">", now),
+                ],
+                order="sent_date, id",
+                limit=batch_size - len(reminded),
+            )
+            for request in due:
+                request.reminder_date = now
+                if logs._log_contact(request.partner_id, "survey", record=request, company=company):
+                    template.send_mail(
+                        request.id, email_layout_xmlid="loyalty_gesture.mail_layout_care"
+                    )
+            reminded |= due
+        return reminded
+
+    @api.model
+    def _expire_overdue(self, batch_size=200):
+        overdue = self.search(
+            [("state", "=", "sent"), ("expiry_date", "<", fields.Datetime.now())],
+            limit=batch_size,
+        )
+        overdue.sudo().write({"state": "expired"})  # sudo: see write
+        return overdue

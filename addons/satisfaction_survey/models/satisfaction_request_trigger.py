@@ -1,0 +1,128 @@
+from datetime import datetime, time, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class SatisfactionRequest(models.Model):
+    """Triggers: the requests created after a ticket, order or gesture event, and the
+    relationship NPS asked of active customers within a daily cap."""
+
+    _inherit = "satisfaction.request"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model
+    def _create_from_trigger(self, trigger, records):
+        """Create the pending requests that ``trigger`` asks about ``records``.
+
+        Idempotent: a record that already has a request for its customer gets no other.
+        Runs as superuser: whoever closes a ticket or posts an invoice triggers the
+        request without needing rights on satisfaction requests.
+        """
+        requests_sudo = self.sudo()  # sudo: triggered by any user, see docstring
+        existing = {
+            (req.partner_id.id, req.res_id)
+            for req in requests_sudo.search(
+                [("res_model", "=", records._name), ("res_id", "in", records.ids)]
+            )
+        }
+        now = fields.Datetime.now()
+        vals_list = []
+        settings = {}  # company: its trigger settings, read once per batch
+        for record in records:
+            vals = record._satisfaction_request_values()
+            company = self.env["res.company"].browse(vals["company_id"]) or self.env.company
+            if company not in settings:
+                settings[company] = company._satisfaction_trigger(trigger)
+            active, survey, delay = settings[company]
+            partner_id = vals.get("partner_id")
+            if not active or not survey or not partner_id:
+                continue
+            if (partner_id, record.id) in existing:
+                continue
+            existing.add((partner_id, record.id))
+            vals.update(
+                {
+                    "company_id": company.id,
+                    "survey_id": survey.id,
+                    "trigger": trigger,
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    "scheduled_date": now + timedelta(days=delay),
+                }
+            )
+            if not vals.get("user_id"):
+                vals.pop("user_id", None)  # let the owner default to the salesperson
+            vals_list.append(vals)
+        return requests_sudo.create(vals_list)
+
+    @api.model
+    def _cron_relationship_nps(self):
+        """Ask active customers for a relationship NPS every N months, trickled.
+
+        Active: a confirmed order in the last 12 months. At most the company's daily cap
+        of requests are created per day, so a large base is asked over several days; the
+        sending cron then applies the survey window and the contact policy as usual.
+        """
+        now = fields.Datetime.now()
+        today_start = datetime.combine(now.date(), time.min)
+        requests_sudo = self.sudo()  # sudo: the cron asks for every customer
+        created = requests_sudo
+        companies = self.env["res.company"].search(
+            [("satisfaction_relationship_trigger", "=", True)]
+        )
+        self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order"])
+        self.flush_model(["commercial_partner_id", "company_id", "trigger", "create_date"])
+        for company in companies:
+            __, survey, __ = company._satisfaction_trigger("relationship")
+            asked_today = requests_sudo.search_count(
+                [
+                    ("company_id", "=", company.id),
+                    ("trigger", "=", "relationship"),
+                    ("create_date", ">=", today_start),
+                ]
+            )
+            room = company.satisfaction_relationship_daily_cap - asked_today
+            if not survey or room <= 0:
+                continue
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT p.commercial_partner_id
+                      FROM sale_order so
+                      JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.company_id = %(company)s
+                       AND so.state = 'sale'
+                       AND so.date_order >= %(year_ago)s
+                       AND NOT EXISTS (
+                           SELECT 1 FROM satisfaction_request r
+                            WHERE r.commercial_partner_id = p.commercial_partner_id
+                              AND r.company_id = %(company)s
+                              AND r.trigger = 'relationship'
+                              AND r.create_date >= %(since)s)
+                     GROUP BY p.commercial_partner_id
+                     ORDER BY MAX(so.date_order) DESC, p.commercial_partner_id
+                     LIMIT %(room)s
+                    """,
+                    company=company.id,
+                    year_ago=now - relativedelta(years=1),
+                    since=now - relativedelta(months=company.satisfaction_relationship_months),
+                    room=room,
+                )
+            )
+            created |= requests_sudo.create(
+                [
+                    {
+                        "partner_id": partner_id,
+                        "company_id": company.id,
+                        "survey_id": survey.id,
+                        "trigger": "relationship",
+                        "res_model": "res.partner",
+                        "res_id": partner_id,
+                        "scheduled_date": now,
+                    }
+                    for (partner_id,) in rows
+                ]
+            )
+        return created
