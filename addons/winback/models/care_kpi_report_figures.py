@@ -114,27 +114,27 @@ class CareKpiReport(models.Model):
         return figures
 
     def _query_surveys(self, args):
+        """Per company and month: each survey KPI's count and the requests it is among."""
         self.env["satisfaction.request"].flush_model()
-        return self.env.execute_query(
-            SQL(" UNION ALL ").join(
-                SQL(
-                    """
-                    SELECT company_id, date_trunc('month', %(day)s)::date, %(kpi)s,
-                           %(counted)s, COUNT(*)
-                      FROM satisfaction_request
-                     WHERE %(among)s AND company_id IN %(companies)s
-                       AND %(day)s >= %(start)s AND %(day)s < %(end)s
-                     GROUP BY 1, 2
-                    """,
-                    kpi=kpi,
-                    day=SQL.identifier(day),
-                    counted=counted,
-                    among=among,
-                    **{k: args[k] for k in ("companies", "start", "end")},
-                )
-                for kpi, day, counted, among in SURVEY_FIGURES
+        per_kpi = SQL(" UNION ALL ").join(
+            SQL(
+                """
+                SELECT company_id, date_trunc('month', %(day)s)::date, %(kpi)s,
+                       %(counted)s, COUNT(*)
+                  FROM satisfaction_request
+                 WHERE %(among)s AND company_id IN %(companies)s
+                   AND %(day)s >= %(start)s AND %(day)s < %(end)s
+                 GROUP BY 1, 2
+                """,
+                kpi=kpi,
+                day=SQL.identifier(day),
+                counted=counted,
+                among=among,
+                **{k: args[k] for k in ("companies", "start", "end")},
             )
+            for kpi, day, counted, among in SURVEY_FIGURES
         )
+        return self.env.execute_query(SQL("SELECT * FROM (%s) AS figures", per_kpi))
 
     def _query_orders(self, args):
         """Per company and month M, over the customers' confirmed orders:
