@@ -1,7 +1,10 @@
+# A model's file comes before the files that extend it (<model>_<reason>.py): the
+# alphabetical order keeps it.
 from . import (
     care_contact_log,
     care_gesture_effect_report,
     care_kpi_report,
+    care_kpi_report_figures,
     care_kpi_target,
     res_company,
     res_config_settings,
@@ -9,9 +12,15 @@ from . import (
     winback_campaign,
     winback_campaign_member,
     winback_campaign_report,
+    winback_campaign_results,
     winback_campaign_segment,
+    winback_campaign_steps,
+    winback_campaign_targeting,
     winback_chatter,
     winback_churn_fit,
     winback_customer_score,
+    winback_customer_score_batch,
+    winback_customer_score_drivers,
+    winback_customer_score_sql,
     winback_lost_reason,
 )

@@ -3,7 +3,7 @@ from datetime import timedelta
 from psycopg2 import IntegrityError
 
 from odoo import fields
-from odoo.addons.winback.models.winback_customer_score import LOCK_CLASS
+from odoo.addons.winback.models.winback_customer_score_batch import LOCK_CLASS
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
