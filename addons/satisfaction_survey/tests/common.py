@@ -85,13 +85,9 @@ class SatisfactionCase(SatisfactionMixin, CareCase):
     care_login_prefix = "ss"
 
     @classmethod
-    def _care_companies(cls):
-        super()._care_companies()
+    def setUpClass(cls):
+        super().setUpClass()
         cls.company.write(SETTINGS)
-
-    @classmethod
-    def _care_records(cls):
-        super()._care_records()
         setup_satisfaction_data(cls)
 
 
