@@ -165,14 +165,46 @@ sys.exit(1 if ran < minimum or bad else 0)
 PYEOF
 }
 
+# --- The addons' own tests under Odoo's runner, as OCA CI runs them (issue #18) ---
+# With CI=true or CARE_ODOO_RUNNER=1, each addon of ODOO_RUNNER_ADDONS also runs its own tests
+# with `odoo -u <addon> --test-enable --test-tags /<addon>` in a copy of its stage's database:
+# no pytest, no conftest, Odoo's order. A failure, an error, a skipped test or no test at
+# all fails the command.
+ODOO_RUNNER_ADDONS=${CARE_ODOO_RUNNER_ADDONS:-__ADDONS__}
+odoo_runner_wanted() {  # odoo_runner_wanted <addon>
+    [ "${CI:-}" = true ] || [ "${CARE_ODOO_RUNNER:-}" = 1 ] || return 1
+    [[ " $ODOO_RUNNER_ADDONS " == *" $1 "* ]]
+}
+run_odoo_runner() {  # run_odoo_runner <stage db> <addon>
+    local db="$1_odoo" addon=$2 log="$WORK/odoo-runner-$2.log" t0 tests failed=0
+    odoo_runner_wanted "$addon" || return 0
+    t0=$(date +%s)
+    createdb -T "$1" "$db"
+    cp -a "$WORK/data/filestore/$1" "$WORK/data/filestore/$db" 2>/dev/null || true
+    "$PY" -m odoo -c "$CONF" -d "$db" -u "$addon" --test-enable --test-tags "/$addon" \
+        --stop-after-init --log-level=info >"$log" 2>&1 || failed=1
+    tests=$(sed -n 's/.* \([0-9][0-9]*\) post-tests in .*/\1/p' "$log" | tail -1)
+    if grep -E " (ERROR|CRITICAL) | FAIL: |: skipped " "$log" >/dev/null; then
+        grep -E -A30 " (ERROR|CRITICAL) | FAIL: |: skipped " "$log" | head -120
+        failed=1
+    fi
+    [ "${tests:-0}" -gt 0 ] || { log "Odoo's runner ran no test of $addon"; failed=1; }
+    [ "$failed" = 0 ] || { RESULT=1; log "Odoo's runner: $addon FAILED (log: $log)"; }
+    log "Odoo's runner, $addon: ${tests:-0} tests in $(($(date +%s) - t0)) s"
+    dropdb "$db"
+    rm -rf "$WORK/data/filestore/$db"
+}
+
 # CARE_UNTIL=loyalty_gesture|satisfaction_survey stops the chain early (development only).
 UNTIL=${CARE_UNTIL:-winback}
 install care_lg "" loyalty_gesture
 run_pytest care_lg addons/loyalty_gesture
+run_odoo_runner care_lg loyalty_gesture
 run_odoo_sale_loyalty_tests care_lg
 if [ "$UNTIL" != loyalty_gesture ]; then
     install care_ss care_lg satisfaction_survey
     run_pytest care_ss addons/satisfaction_survey
+    run_odoo_runner care_ss satisfaction_survey
     if [ "$UNTIL" != satisfaction_survey ]; then
         install care_wb care_ss winback
         # A copy where concurrency tests commit for real, with separate connections.
@@ -181,6 +213,7 @@ if [ "$UNTIL" != loyalty_gesture ]; then
         export CARE_SCRATCH_DB=care_scratch
         start_previous care_life
         run_pytest care_wb addons/winback tests
+        run_odoo_runner care_wb winback
         lifecycle care_wb care_life
     fi
 fi

@@ -1,14 +1,23 @@
-"""Code audit: every ``sudo()`` says why, raw SQL only through ``odoo.tools.SQL``.
+"""Code audit: every ``sudo()`` says why, raw SQL only through ``odoo.tools.SQL``, no
+model, wizard or controller file over ``MAX_LINES`` lines (one reason per file, issue #18).
 
 Plain source scans (no database): they fail on the line to fix.
 """
 
 import ast
 import pathlib
+import tempfile
 import unittest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ADDONS = ROOT / "addons"
+MAX_LINES = 450
+SPLIT_FOLDERS = ("models", "wizards", "controllers")
+
+
+def _name(path):
+    """``path`` relative to the repository (files elsewhere, such as probes: as given)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def python_files(include_tests=False):
@@ -38,7 +47,7 @@ def sudo_without_reason(path):
                 break
             above -= 1
         if not reason:
-            missing.append(f"{path.relative_to(ROOT)}:{index + 1}: {line.strip()}")
+            missing.append(f"{_name(path)}:{index + 1}: {line.strip()}")
     return missing
 
 
@@ -69,7 +78,7 @@ def raw_sql_offenders(path, strict):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         func = node.func
-        where = f"{path.relative_to(ROOT)}:{node.lineno}"
+        where = f"{_name(path)}:{node.lineno}"
         if isinstance(func, ast.Attribute) and func.attr in ("execute", "execute_query"):
             query = node.args[0]
             if _is_formatted(query):
@@ -79,6 +88,12 @@ def raw_sql_offenders(path, strict):
         if _is_sql_call(node) and _is_formatted(node.args[0]):
             offenders.append(f"{where}: SQL() of formatted text, pass parameters instead")
     return offenders
+
+
+def files_over(paths, max_lines=MAX_LINES):
+    """``path: n lines`` for each file of ``paths`` longer than ``max_lines`` lines."""
+    counts = ((path, len(path.read_text(encoding="utf-8").splitlines())) for path in paths)
+    return [f"{_name(path)}: {count} lines" for path, count in counts if count > max_lines]
 
 
 class TestCodeAudit(unittest.TestCase):
@@ -102,22 +117,34 @@ class TestCodeAudit(unittest.TestCase):
         print(f"\nraw SQL audit: {queries} execute calls scanned, {len(offenders)} offenders")
         self.assertEqual(offenders, [], "use odoo.tools.SQL with parameters")
 
-    def test_the_scans_catch_offenders(self):
-        """The scans themselves: a forged file with each offence is caught."""
-        sample = ROOT / "addons" / "_audit_probe.py"
-        sample.write_text(
-            "x = self.env['a'].sudo()\n"
-            "# sudo: fine\n"
-            "y = self.env['b'].sudo()\n"
-            "self.env.cr.execute(f'SELECT {x}')\n"
-            "self.env.cr.execute('SELECT %s' % x)\n"
-            "self.env.cr.execute('SELECT 1')\n"
-            "self.env.execute_query(SQL(f'SELECT {x}'))\n",
-            encoding="utf-8",
+    def test_no_model_wizard_or_controller_file_over_the_limit(self):
+        paths = [
+            path for folder in SPLIT_FOLDERS for path in sorted(ADDONS.glob(f"*/{folder}/**/*.py"))
+        ]
+        self.assertGreater(len([p for p in paths if p.parent.name == "models"]), 30)
+        self.assertEqual(
+            files_over(paths),
+            [],
+            f"split these files by reason (at most {MAX_LINES} lines each, issue #18)",
         )
-        try:
+
+    def test_the_scans_catch_offenders(self):
+        """The scans themselves: a forged file with each offence is caught (in a temporary
+        directory: the repository is never written)."""
+        with tempfile.TemporaryDirectory() as folder:
+            sample = pathlib.Path(folder) / "_audit_probe.py"
+            sample.write_text(
+                "x = self.env['a'].sudo()\n"
+                "# sudo: fine\n"
+                "y = self.env['b'].sudo()\n"
+                "self.env.cr.execute(f'SELECT {x}')\n"
+                "self.env.cr.execute('SELECT %s' % x)\n"
+                "self.env.cr.execute('SELECT 1')\n"
+                "self.env.execute_query(SQL(f'SELECT {x}'))\n",
+                encoding="utf-8",
+            )
             self.assertEqual(len(sudo_without_reason(sample)), 1)
             self.assertEqual(len(raw_sql_offenders(sample, strict=True)), 4)
             self.assertEqual(len(raw_sql_offenders(sample, strict=False)), 3)
-        finally:
-            sample.unlink()
+            self.assertEqual(files_over([sample], max_lines=7), [])
+            self.assertEqual(files_over([sample], max_lines=6), [f"{sample}: 7 lines"])

@@ -2,6 +2,8 @@ from . import (
     test_attention_events,
     test_attention_rewards,
     test_charter,
+    test_charter_concurrency,
+    test_customer_texts,
     test_fulfilment,
     test_fulfilment_points_concurrency,
     test_gesture_access,

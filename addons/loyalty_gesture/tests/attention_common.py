@@ -46,16 +46,7 @@ class AttentionCase(common.GestureCase):
 
     @classmethod
     def make_customer(cls, name, **values):
-        return cls.env["res.partner"].create(
-            dict(
-                {
-                    "name": name,
-                    "email": f"{name.lower().replace(' ', '.')}@example.com",
-                    "ref": TEST_REF,
-                },
-                **values,
-            )
-        )
+        return cls.make_partner(name, **dict({"ref": TEST_REF}, **values))
 
     @classmethod
     def make_order(cls, partner, amount=100.0, when=None, company=None):

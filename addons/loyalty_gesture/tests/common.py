@@ -1,43 +1,59 @@
+import importlib.util
+import os
+
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase
+
+AGENT = "loyalty_gesture.group_care_agent"
+MANAGER = "loyalty_gesture.group_care_manager"
+
+
+def load_migration(module, version, script):
+    """The migration script ``migrations/<version>/<script>.py`` of ``module``, loaded."""
+    path = os.path.join(get_module_path(module), "migrations", version, f"{script}.py")
+    spec = importlib.util.spec_from_file_location(f"{module}_{script.replace('-', '_')}", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
 
 
 class CareCase(TransactionCase):
-    """Two companies, an agent and a manager in each, a customer and gesture types."""
+    """Two companies, an agent and a manager in each, a customer and gesture types.
+
+    The addons' test cases extend it: ``care_login_prefix`` names their users
+    (``<prefix>_agent``, ``<prefix>_manager``...), ``_care_companies`` and ``_care_records``
+    may be overridden to start from other companies and records.
+    """
+
+    care_login_prefix = "care"
+    care_manager_groups = MANAGER
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # notifications stay queued in mail.mail under both runners (Odoo's sends them at
+        # once in its test threads, and deletes them)
+        cls.env = cls.env(context=dict(cls.env.context, mail_notify_force_send=False))
+        cls._care_companies()
+        prefix = cls.care_login_prefix
+        cls.agent = cls.care_user(f"{prefix}_agent", AGENT)
+        cls.manager = cls.care_user(f"{prefix}_manager", cls.care_manager_groups)
+        cls.manager_b = cls.care_user(f"{prefix}_manager_b", MANAGER, cls.company_b)
+        cls.internal_user = mail_new_test_user(
+            cls.env, login=f"{prefix}_plain_user", groups="base.group_user"
+        )
+        cls._care_records()
+
+    @classmethod
+    def _care_companies(cls):
         cls.company = cls.env.company
         cls.company.care_agent_gesture_limit = 50
         cls.company_b = cls.env["res.company"].create({"name": "Care Company B"})
-        cls.agent = mail_new_test_user(
-            cls.env,
-            login="care_agent",
-            groups="loyalty_gesture.group_care_agent",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.manager = mail_new_test_user(
-            cls.env,
-            login="care_manager",
-            groups="loyalty_gesture.group_care_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.manager_b = mail_new_test_user(
-            cls.env,
-            login="care_manager_b",
-            groups="loyalty_gesture.group_care_manager",
-            company_id=cls.company_b.id,
-            company_ids=[(6, 0, cls.company_b.ids)],
-        )
-        cls.internal_user = mail_new_test_user(
-            cls.env, login="care_plain_user", groups="base.group_user"
-        )
-        cls.customer = cls.env["res.partner"].create(
-            {"name": "Claire Martin", "email": "claire.martin@example.com"}
-        )
+
+    @classmethod
+    def _care_records(cls):
+        cls.customer = cls.make_partner("Claire Martin")
         cls.gesture_type = cls.env["loyalty.gesture.type"].create(
             {
                 "name": "Apology coupon",
@@ -47,6 +63,24 @@ class CareCase(TransactionCase):
                 "max_value": 200,
             }
         )
+
+    @classmethod
+    def care_user(cls, login, groups, company=None):
+        """A user of ``company`` only (the first company by default); password = login."""
+        company = company or cls.company
+        return mail_new_test_user(
+            cls.env,
+            login=login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
+        )
+
+    @classmethod
+    def make_partner(cls, name, **values):
+        """A partner e-mailed at ``<name in lower case, dotted>@example.com``."""
+        email = f"{name.lower().replace(' ', '.')}@example.com"
+        return cls.env["res.partner"].create({"name": name, "email": email, **values})
 
 
 class GestureCase(CareCase):
@@ -209,6 +243,14 @@ class GestureCase(CareCase):
         card = cls.company._care_points_card(partner or cls.customer)
         card.points = points
         return card
+
+    def apply_code(self, order, code):
+        """Apply the coupon ``code`` and its first reward to ``order``, without error."""
+        status = order._try_apply_code(code)
+        self.assertNotIn("error", status, status)
+        for coupon, rewards in status.items():
+            result = order._apply_program_reward(rewards[:1], coupon)
+            self.assertNotIn("error", result, result)
 
     def grant(self, gesture_type, user=None, **values):
         """Create and submit a gesture as ``user`` (the agent by default)."""

@@ -7,10 +7,11 @@ serialization failures). Everything created is removed at the end.
 
 import threading
 
-from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
+
+from .concurrency import committed_env, run_twice_at_once
 
 
 @tagged("post_install", "-at_install")
@@ -18,8 +19,7 @@ class TestCharterConcurrency(TransactionCase):
     def test_two_submissions_never_exceed_the_cap(self):
         registry = self.registry
         self.assertFalse(registry.test_cr, "threads need their own connections")
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
+        with committed_env(registry) as env:
             archived = env["loyalty.gesture.charter"].search([("company_id", "=", env.company.id)])
             archived.action_archive()
             charter = env["loyalty.gesture.charter"].create(
@@ -42,8 +42,7 @@ class TestCharterConcurrency(TransactionCase):
             outcomes = []
 
             def submit(gesture_id):
-                with registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
+                with committed_env(registry) as env:
                     gesture = env["loyalty.gesture"].browse(gesture_id)
                     self.assertEqual(gesture.state, "draft")  # snapshot taken before the race
                     barrier.wait()
@@ -51,21 +50,16 @@ class TestCharterConcurrency(TransactionCase):
                         retrying(gesture.action_submit, env)
                         outcomes.append("granted")
                     except UserError as error:
-                        cr.rollback()
+                        env.cr.rollback()
                         outcomes.append("refused" if "allows 1" in str(error) else repr(error))
                     except Exception as error:
-                        cr.rollback()
+                        env.cr.rollback()
                         outcomes.append(repr(error))
 
-            threads = [threading.Thread(target=submit, args=(i,)) for i in ids]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
+            run_twice_at_once(submit, *((i,) for i in ids))
             self.assertEqual(sorted(outcomes), ["granted", "refused"])
         finally:
-            with registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
+            with committed_env(registry) as env:
                 gestures = env["loyalty.gesture"].browse(ids)
                 gestures.filtered(lambda g: g.state != "draft").action_cancel()
                 gestures.unlink()

@@ -6,13 +6,6 @@ from . import common
 
 @tagged("post_install", "-at_install")
 class TestFulfilment(common.GestureCase):
-    def apply_code(self, order, code):
-        status = order._try_apply_code(code)
-        self.assertNotIn("error", status, status)
-        for coupon, rewards in status.items():
-            result = order._apply_program_reward(rewards[:1], coupon)
-            self.assertNotIn("error", result, result)
-
     # --- Coupons ---
 
     def test_coupon_is_a_real_loyalty_card_redeemed_on_a_new_order(self):

@@ -6,33 +6,11 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
-from . import common
+from . import common, points_common
 
 
 @tagged("post_install", "-at_install")
-class TestPointsExpiry(common.GestureCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.points_program.write(
-            {"care_points_validity_months": 12, "care_expiry_reminder_days": 30}
-        )
-        cls.Lot = cls.env["loyalty.points.lot"]
-
-    def card(self, partner=None):
-        return self.company._care_points_card(partner or self.customer)
-
-    def earn(self, card, points, day):
-        with freeze_time(day):
-            return card._care_credit_points(points, "Earned")
-
-    def lots(self, card):
-        return self.Lot.search([("card_id", "=", card.id)], order="date, id")
-
-    def expire(self, day):
-        with freeze_time(day):
-            return self.Lot._cron_expire_points()
-
+class TestPointsExpiry(points_common.PointsLotCase):
     def test_settings_refuse_bad_values(self):
         with self.assertRaises(ValidationError):
             self.points_program.care_points_validity_months = 1000
@@ -206,16 +184,7 @@ class TestPointsExpiry(common.GestureCase):
     def test_order_earnings_and_spending_use_lots(self):
         card = self.card()
         self.earn(card, 150, "2025-01-15")
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
-            }
-        )
-        order._update_programs_and_rewards()
-        rewards = order._get_claimable_rewards()[card]
-        self.assertFalse(order._apply_program_reward(rewards[:1], card))
-        order.action_confirm()
+        order = self.confirm_order(reward_card=card)
         lots = self.lots(card)
         self.assertEqual(len(lots), 2)
         cost = order.order_line.filtered("is_reward_line").points_cost
@@ -230,17 +199,7 @@ class TestPointsExpiry(common.GestureCase):
     def test_cancelled_order_gives_its_points_back_in_a_lot(self):
         card = self.card()
         self.earn(card, 150, "2025-01-15")
-        with freeze_time("2025-03-01"):
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": self.customer.id,
-                    "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
-                }
-            )
-            order._update_programs_and_rewards()
-            rewards = order._get_claimable_rewards()[card]
-            self.assertFalse(order._apply_program_reward(rewards[:1], card))
-            order.action_confirm()
+        order = self.confirm_order(day="2025-03-01", reward_card=card)
         cost = order.order_line.filtered("is_reward_line").points_cost
         earned_lot = self.lots(card).filtered(lambda lot: lot.history_id.order_id == order.id)
         self.assertTrue(earned_lot)
@@ -266,14 +225,7 @@ class TestPointsExpiry(common.GestureCase):
 
     def test_cancelling_an_order_whose_points_were_spent_meanwhile(self):
         card = self.card()
-        with freeze_time("2025-03-01"):
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": self.customer.id,
-                    "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
-                }
-            )
-            order.action_confirm()
+        order = self.confirm_order(day="2025-03-01")
         self.earn(card, 30, "2025-03-10")
         with freeze_time("2025-03-20"):
             card._care_debit_points(60, "Spent")  # 60 of the order's 100 points

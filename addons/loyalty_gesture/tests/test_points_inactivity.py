@@ -4,53 +4,14 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from . import common
+from . import points_common
 
 
 @tagged("post_install", "-at_install")
-class TestPointsInactivity(common.GestureCase):
+class TestPointsInactivity(points_common.PointsLotCase):
     """Points expiring N months after the customer's last order."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.points_program.write(
-            {
-                "care_points_expiry_mode": "inactivity",
-                "care_points_validity_months": 12,
-                "care_expiry_reminder_days": 30,
-            }
-        )
-        cls.Lot = cls.env["loyalty.points.lot"]
-
-    def card(self, partner=None):
-        return self.company._care_points_card(partner or self.customer)
-
-    def earn(self, card, points, day):
-        with freeze_time(day):
-            return card._care_credit_points(points, "Earned")
-
-    def lots(self, card):
-        return self.Lot.search([("card_id", "=", card.id)], order="date, id")
-
-    def confirm_order(self, partner, day):
-        with freeze_time(day):
-            order = self.env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 1})],
-                }
-            )
-            order.action_confirm()
-        return order
-
-    def expire(self, day):
-        with freeze_time(day):
-            return self.Lot._cron_expire_points()
-
-    def remind(self, day):
-        with freeze_time(day):
-            return self.Lot._cron_remind_points_expiry()
+    expiry_mode = "inactivity"
 
     def test_expiry_moves_with_each_order_and_expires_at_the_boundary(self):
         card = self.card()

@@ -18,13 +18,6 @@ class TestTrustValues(common.GestureCase):
             .create(dict({"partner_id": self.customer.id}, **values))
         )
 
-    def apply_code(self, order, code):
-        status = order._try_apply_code(code)
-        self.assertNotIn("error", status, status)
-        for coupon, rewards in status.items():
-            result = order._apply_program_reward(rewards[:1], coupon)
-            self.assertNotIn("error", result, result)
-
     def percent_program(self, percent=20):
         return self.env["loyalty.program"].create(
             {

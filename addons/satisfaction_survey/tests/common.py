@@ -1,64 +1,33 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.loyalty_gesture.tests.common import AGENT, CareCase
 from odoo.addons.mail.tests.common import mail_new_test_user
-from odoo.tests import HttpCase, TransactionCase
+from odoo.tests import HttpCase
+
+SETTINGS = {
+    "care_contact_max": 10,
+    "care_contact_window_days": 30,
+    "satisfaction_window_days": 30,
+    "satisfaction_token_days": 30,
+    "satisfaction_loop_days": 2,
+    "satisfaction_reminder_days": 0,
+    "satisfaction_relationship_trigger": False,
+    "satisfaction_ticket_trigger": True,
+    "satisfaction_ticket_delay": 0,
+    "satisfaction_gesture_trigger": True,
+    "satisfaction_gesture_delay": 7,
+    "satisfaction_invoice_trigger": True,
+    "satisfaction_invoice_delay": 3,
+}
 
 
 def setup_satisfaction_data(cls):
-    """Two companies, care users and a portal user, customers, a team and a survey."""
-    cls.company = cls.env.company
-    cls.company.write(
-        {
-            "care_contact_max": 10,
-            "care_contact_window_days": 30,
-            "satisfaction_window_days": 30,
-            "satisfaction_token_days": 30,
-            "satisfaction_loop_days": 2,
-            "satisfaction_reminder_days": 0,
-            "satisfaction_relationship_trigger": False,
-            "satisfaction_ticket_trigger": True,
-            "satisfaction_ticket_delay": 0,
-            "satisfaction_gesture_trigger": True,
-            "satisfaction_gesture_delay": 7,
-            "satisfaction_invoice_trigger": True,
-            "satisfaction_invoice_delay": 3,
-        }
-    )
-    cls.company_b = cls.env["res.company"].create({"name": "Satisfaction Company B"})
-    cls.agent = mail_new_test_user(
-        cls.env,
-        login="ss_agent",
-        groups="loyalty_gesture.group_care_agent",
-        company_id=cls.company.id,
-        company_ids=[(6, 0, cls.company.ids)],
-    )
-    cls.manager = mail_new_test_user(
-        cls.env,
-        login="ss_manager",
-        groups="loyalty_gesture.group_care_manager",
-        company_id=cls.company.id,
-        company_ids=[(6, 0, cls.company.ids)],
-    )
-    cls.manager_b = mail_new_test_user(
-        cls.env,
-        login="ss_manager_b",
-        groups="loyalty_gesture.group_care_manager",
-        company_id=cls.company_b.id,
-        company_ids=[(6, 0, cls.company_b.ids)],
-    )
-    cls.agent_b = mail_new_test_user(
-        cls.env,
-        login="ss_agent_b",
-        groups="loyalty_gesture.group_care_agent",
-        company_id=cls.company_b.id,
-        company_ids=[(6, 0, cls.company_b.ids)],
-    )
+    """Care users of both companies and a portal user, customers, a team and a survey."""
+    cls.agent_b = cls.care_user("ss_agent_b", AGENT, cls.company_b)
     cls.portal_user = mail_new_test_user(cls.env, login="ss_portal", groups="base.group_portal")
-    cls.plain_user = mail_new_test_user(cls.env, login="ss_plain", groups="base.group_user")
-    partners = cls.env["res.partner"]
-    cls.customer = partners.create({"name": "Claire Martin", "email": "claire.martin@example.com"})
-    cls.customer_2 = partners.create({"name": "Hugo Bernard", "email": "hugo.bernard@example.com"})
+    cls.plain_user = cls.internal_user
+    cls.customer_2 = cls.make_partner("Hugo Bernard")
     cls.csat = cls.env.ref("satisfaction_survey.survey_csat")
     cls.nps = cls.env.ref("satisfaction_survey.survey_nps")
     cls.team = cls.env["helpdesk.ticket.team"].create(
@@ -110,15 +79,17 @@ class SatisfactionMixin:
         )
 
 
-class SatisfactionCase(SatisfactionMixin, TransactionCase):
+class SatisfactionCase(SatisfactionMixin, CareCase):
+    """loyalty_gesture's care users and companies (``ss_`` logins) with survey settings."""
+
+    care_login_prefix = "ss"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.company.write(SETTINGS)
         setup_satisfaction_data(cls)
 
 
-class SatisfactionHttpCase(SatisfactionMixin, HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        setup_satisfaction_data(cls)
+class SatisfactionHttpCase(SatisfactionCase, HttpCase):
+    pass

@@ -79,7 +79,7 @@ class TestAccess(common.SatisfactionCase):
         with self.assertRaises(AccessError):
             self.env["satisfaction.report"].search([])
 
-    @users("ss_plain")
+    @users("ss_plain_user")
     def test_employee_without_care_rights_sees_no_request(self):
         with self.assertRaises(AccessError):
             self.env["satisfaction.request"].browse(self.request_a.id).read(["score"])

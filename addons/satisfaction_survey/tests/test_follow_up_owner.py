@@ -1,24 +1,11 @@
 """Issue #19, points 3, 4, 5 and 12: who follows an unhappy answer up, in which language,
 and the repair gesture granted through the grant wizard."""
 
-import importlib.util
-import os
-
+from odoo.addons.loyalty_gesture.tests.common import load_migration
 from odoo.addons.mail.tests.common import mail_new_test_user
-from odoo.modules.module import get_module_path
 from odoo.tests import Form, tagged
 
 from . import common
-
-
-def _load_migration():
-    path = os.path.join(
-        get_module_path("satisfaction_survey"), "migrations", "18.0.1.1.0", "post-owner.py"
-    )
-    spec = importlib.util.spec_from_file_location("satisfaction_survey_post_owner", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @tagged("post_install", "-at_install")
@@ -75,7 +62,7 @@ class TestFollowUpOwner(common.SatisfactionCase):
         )
         self._followup(request).user_id = admin
         request.invalidate_recordset(["user_id"])
-        post_owner = _load_migration()
+        post_owner = load_migration("satisfaction_survey", "18.0.1.1.0", "post-owner")
         post_owner.migrate(self.env.cr, "18.0.1.0.0")
         request.invalidate_recordset(["user_id"])
         owner = request.user_id

@@ -1,10 +1,19 @@
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from . import common
+
+# NPS answers, CSAT answers, unanswered requests -> NPS, CSAT, response rate, worked by hand
+KNOWN = [
+    ([10, 9, 0], [5, 3], 1, 33.3, 50.0, 83.3),
+    ([6, 6, 7], [], 0, -66.7, None, 100.0),
+    ([10], [1, 2, 4, 5], 3, 100.0, 50.0, 62.5),
+    ([], [], 2, None, None, 0.0),
+    ([], [], 0, None, None, None),
+]
 
 
 @tagged("post_install", "-at_install")
@@ -54,13 +63,8 @@ class TestScores(common.SatisfactionCase):
         )
         self.assertEqual(totals, (50.0, 75.0, 87.5, 16))
 
-    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(
-        nps_scores=st.lists(st.integers(0, 10), max_size=12),
-        csat_scores=st.lists(st.integers(1, 5), max_size=8),
-        unanswered=st.integers(0, 4),
-    )
-    def test_scores_match_their_definition(self, nps_scores, csat_scores, unanswered):
+    def _scores_of(self, nps_scores, csat_scores, unanswered):
+        """The scores of these answers and unanswered requests (and the requests)."""
         partner = self.panel[0]
         vals = [
             {"partner_id": partner.id, "survey_id": self.nps.id, "state": "answered", "score": s}
@@ -73,6 +77,29 @@ class TestScores(common.SatisfactionCase):
         vals += [{"partner_id": partner.id, "survey_id": self.nps.id, "state": "sent"}] * unanswered
         requests = self.env["satisfaction.request"].create(vals)
         scores = self.env["satisfaction.request"]._satisfaction_scores([("id", "in", requests.ids)])
+        return scores, requests
+
+    def test_scores_on_examples_worked_by_hand(self):
+        for nps_scores, csat_scores, unanswered, nps, csat, rate in KNOWN:
+            with self.subTest(nps=nps_scores, csat=csat_scores, unanswered=unanswered):
+                scores, requests = self._scores_of(nps_scores, csat_scores, unanswered)
+                self.assertEqual(
+                    (scores["nps"], scores["csat"], scores["response_rate"]), (nps, csat, rate)
+                )
+                requests.unlink()
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    @seed(18)
+    @example(nps_scores=[], csat_scores=[], unanswered=0)
+    @example(nps_scores=[0] * 12, csat_scores=[1] * 8, unanswered=4)
+    @example(nps_scores=[10] * 12, csat_scores=[5] * 8, unanswered=0)
+    @given(
+        nps_scores=st.lists(st.integers(0, 10), max_size=12),
+        csat_scores=st.lists(st.integers(1, 5), max_size=8),
+        unanswered=st.integers(0, 4),
+    )
+    def test_scores_match_their_definition(self, nps_scores, csat_scores, unanswered):
+        scores, requests = self._scores_of(nps_scores, csat_scores, unanswered)
         promoters = sum(1 for s in nps_scores if s >= 9)
         detractors = sum(1 for s in nps_scores if s <= 6)
         if nps_scores:

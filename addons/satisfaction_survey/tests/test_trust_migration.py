@@ -1,23 +1,10 @@
 """The 18.0.1.1.0 migration (issue #17): run on a database in the old state, twice."""
 
-import importlib.util
-import pathlib
-
+from odoo.addons.loyalty_gesture.tests.common import load_migration
 from odoo.tests import tagged
 from odoo.tools import SQL
 
 from . import common
-
-MIGRATION = (
-    pathlib.Path(__file__).resolve().parent.parent / "migrations" / "18.0.1.1.0" / "post-trust.py"
-)
-
-
-def load_migration():
-    spec = importlib.util.spec_from_file_location("satisfaction_survey_post_trust", MIGRATION)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @tagged("post_install", "-at_install")
@@ -47,7 +34,7 @@ class TestTrustMigration(common.SatisfactionCase):
             )
         )
         admin = self.env.ref("base.user_admin")
-        migration = load_migration()
+        migration = load_migration("satisfaction_survey", "18.0.1.1.0", "post-trust")
         for _run in range(2):
             migration.migrate(self.env.cr, "18.0.1.0.0")
             self.env.invalidate_all()

@@ -6,4 +6,6 @@ from . import (
     test_customer_score,
     test_kpi,
     test_kpi_target,
+    test_manager_screens,
+    test_trust,
 )

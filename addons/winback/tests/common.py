@@ -1,42 +1,25 @@
 from datetime import datetime, time, timedelta
 
 from odoo import fields
-from odoo.addons.mail.tests.common import mail_new_test_user
-from odoo.tests import TransactionCase
+from odoo.addons.loyalty_gesture.tests.common import MANAGER, CareCase
 
 
-class WinbackCase(TransactionCase):
-    """Two companies of our own, care users in each, and helpers for order histories."""
+class WinbackCase(CareCase):
+    """loyalty_gesture's care users (``wb_`` logins) in two companies of our own, and helpers
+    for order histories."""
+
+    care_login_prefix = "wb"
+    care_manager_groups = f"{MANAGER},sales_team.group_sale_salesman"
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _care_companies(cls):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env["res.company"].create({"name": "Win-back Roastery"})
         cls.company_b = cls.env["res.company"].create({"name": "Win-back Other Co"})
-        companies = cls.company | cls.company_b
-        cls.env.user.company_ids |= companies
-        cls.manager = mail_new_test_user(
-            cls.env,
-            login="wb_manager",
-            groups="loyalty_gesture.group_care_manager,sales_team.group_sale_salesman",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.agent = mail_new_test_user(
-            cls.env,
-            login="wb_agent",
-            groups="loyalty_gesture.group_care_agent",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.manager_b = mail_new_test_user(
-            cls.env,
-            login="wb_manager_b",
-            groups="loyalty_gesture.group_care_manager",
-            company_id=cls.company_b.id,
-            company_ids=[(6, 0, cls.company_b.ids)],
-        )
+        cls.env.user.company_ids |= cls.company | cls.company_b
+
+    @classmethod
+    def _care_records(cls):
         cls.product = cls.env["product.product"].create(
             {"name": "Win-back test coffee", "type": "consu", "list_price": 10.0}
         )
@@ -52,12 +35,6 @@ class WinbackCase(TransactionCase):
         )
         cls.today = fields.Date.context_today(cls.env["res.partner"])
         cls.scores = cls.env["winback.customer.score"]
-
-    @classmethod
-    def _customer(cls, name, **values):
-        return cls.env["res.partner"].create(
-            {"name": name, "email": f"{name.lower().replace(' ', '.')}@example.com", **values}
-        )
 
     @classmethod
     def _order_at(cls, partner, days_ago, amount=100.0, company=None):
@@ -92,6 +69,16 @@ class WinbackCase(TransactionCase):
     def _history(cls, partner, days_ago_list, amount=100.0, company=None):
         for days_ago in days_ago_list:
             cls._order_at(partner, days_ago, amount, company)
+
+    @classmethod
+    def _sleepers(cls, name, count):
+        """``count`` customers (``name.format(i)``) who last ordered 400, 300 and 250 days ago,
+        for 100 + i each."""
+        sleepers = cls.env["res.partner"]
+        for i in range(count):
+            sleepers |= cls.make_partner(name.format(i))
+            cls._history(sleepers[-1], [400, 300, 250], amount=100 + i)
+        return sleepers
 
     def _score(self, partner, company=None):
         return self.scores.search(

@@ -15,22 +15,18 @@ class TestCampaign(common.WinbackCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sleepers = cls.env["res.partner"]
-        for i in range(40):
-            sleeper = cls._customer(f"Sleeper {i:02d}")
-            cls._history(sleeper, [400, 300, 250], amount=100 + i)
-            cls.sleepers |= sleeper
-        cls.occasional = cls._customer("Occasional Odile")
+        cls.sleepers = cls._sleepers("Sleeper {:02d}", 40)
+        cls.occasional = cls.make_partner("Occasional Odile")
         cls._history(cls.occasional, [600], amount=500)
-        cls.small = cls._customer("Small Sylvain")
+        cls.small = cls.make_partner("Small Sylvain")
         cls._history(cls.small, [300, 250], amount=5)
-        cls.opted_out = cls._customer("Opted Out Olivier", care_opt_out=True)
+        cls.opted_out = cls.make_partner("Opted Out Olivier", care_opt_out=True)
         cls._history(cls.opted_out, [400, 300, 250])
-        cls.no_email = cls._customer("No Email Nina", email=False)
+        cls.no_email = cls.make_partner("No Email Nina", email=False)
         cls._history(cls.no_email, [400, 300, 250])
-        cls.active = cls._customer("Active Anna")
+        cls.active = cls.make_partner("Active Anna")
         cls._history(cls.active, [60, 30, 5])
-        cls.foreign = cls._customer("Foreign Fred")
+        cls.foreign = cls.make_partner("Foreign Fred")
         cls._history(cls.foreign, [400, 300, 250], company=cls.company_b)
         cls.env["winback.customer.score"]._compute_company_scores(cls.company)
         cls.env["winback.customer.score"]._compute_company_scores(cls.company_b)
@@ -104,13 +100,23 @@ class TestCampaign(common.WinbackCase):
         self.campaign.holdout_percent = 0
         self.campaign.action_start()
         self.assertFalse(self._members(is_holdout=True))
-        other = self.campaign.copy({"name": "All holdout", "holdout_percent": 100})
-        other.action_start()
-        self.assertEqual(len(other.member_ids.filtered("is_holdout")), 0, "busy elsewhere")
+        busy = self.campaign.copy({"name": "Busy elsewhere", "holdout_percent": 100})
+        busy.action_start()
+        self.assertEqual(len(busy.member_ids.filtered("is_holdout")), 0, "busy elsewhere")
         self.assertEqual(
-            set(other.member_ids.mapped("exclude_reason")),
+            set(busy.member_ids.mapped("exclude_reason")),
             {"occasional", "low_value", "no_contact", "other_campaign"},
         )
+
+    def test_full_holdout(self):
+        self.campaign.holdout_percent = 100
+        self.campaign.action_start()
+        holdout = self._members(is_holdout=True)
+        self.assertEqual(holdout.partner_id, self.sleepers, "every eligible customer held out")
+        self.assertEqual(set(holdout.mapped("state")), {"holdout"})
+        self.assertFalse(self._members(state="contacted"))
+        self.assertFalse(holdout.gesture_id, "the holdout group gets nothing")
+        self.assertFalse(self._mails())
 
     def test_end_to_end(self):
         self.campaign.with_user(self.manager).action_start()
@@ -336,7 +342,7 @@ class TestCampaign(common.WinbackCase):
         self.campaign.write({"continuous": True, "holdout_percent": 0})
         self.campaign.action_start()
         count = len(self.campaign.member_ids)
-        newcomer = self._customer("Newly Dormant Nadia")
+        newcomer = self.make_partner("Newly Dormant Nadia")
         self._history(newcomer, [500, 400, 300])
         self.env["winback.customer.score"]._compute_company_scores(self.company)
         self.env["winback.campaign"]._cron_process_campaigns()

@@ -9,10 +9,10 @@ class TestCampaignTour(screens.ScreensMixin, HttpCase, common.WinbackCase):
     def test_manager_starts_a_campaign_in_the_browser(self):
         sleepers = self.env["res.partner"]
         for i in range(20):
-            sleeper = self._customer(f"Tour Sleeper {i:02d}")
+            sleeper = self.make_partner(f"Tour Sleeper {i:02d}")
             self._history(sleeper, [400, 300, 250], amount=100 + i)
             sleepers |= sleeper
-        active = self._customer("Tour Active Anna")
+        active = self.make_partner("Tour Active Anna")
         self._history(active, [60, 30, 5])
         self._compute()
         self.assertIn(self._score(sleepers[0]).status, ("dormant", "lost"))

@@ -2,6 +2,7 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 
+from odoo.addons.loyalty_gesture.tests.common import load_migration
 from odoo.addons.winback.tools import churn
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
@@ -168,7 +169,7 @@ class TestChurnBacktest(common.WinbackCase):
 
     def test_fallback_when_history_too_short(self):
         young = self.env["res.company"].create({"name": "Too young Co"})
-        self._history(self._customer("Early Eve"), [100, 70, 40], company=young)
+        self._history(self.make_partner("Early Eve"), [100, 70, 40], company=young)
         self._compute(young)
         fit = self.fits._latest(young)
         self.assertEqual(fit.method, "mbg")
@@ -176,7 +177,7 @@ class TestChurnBacktest(common.WinbackCase):
         self.assertIn("MBG/NBD", fit.message)
         # too few customers, long enough history: also the fallback, saying why
         few = self.env["res.company"].create({"name": "Few Co"})
-        self._history(self._customer("Old Olive"), [700, 500, 300, 100], company=few)
+        self._history(self.make_partner("Old Olive"), [700, 500, 300, 100], company=few)
         self._compute(few)
         fit = self.fits._latest(few)
         self.assertEqual(fit.method, "mbg")
@@ -265,15 +266,7 @@ class TestChurnBacktest(common.WinbackCase):
 
     def test_upgrade_recomputes_the_statuses(self):
         """migrations/18.0.1.1.0/post-churn.py rescores every company already scored."""
-        import importlib.util
-        import os
-
-        path = os.path.join(
-            os.path.dirname(__file__), "..", "migrations", "18.0.1.1.0", "post-churn.py"
-        )
-        spec = importlib.util.spec_from_file_location("winback_post_churn", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("winback", "18.0.1.1.0", "post-churn")
         self._compute(self.history_co)
         mia = self._score(self.mia, self.history_co)
         # statuses as the fixed-day thresholds left them, before the upgrade

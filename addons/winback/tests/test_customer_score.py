@@ -17,18 +17,18 @@ class TestCustomerScore(common.WinbackCase):
     def setUpClass(cls):
         super().setUpClass()
         monthly = [300, 270, 240, 210, 180, 150, 120, 90, 60, 30]
-        cls.regular = cls._customer("Regular Rita")
+        cls.regular = cls.make_partner("Regular Rita")
         cls._history(cls.regular, [d - 20 for d in monthly] + [10])
-        cls.overdue = cls._customer("Overdue Oscar")  # monthly, silent for 70 days
+        cls.overdue = cls.make_partner("Overdue Oscar")  # monthly, silent for 70 days
         cls._history(cls.overdue, [d + 40 for d in monthly] + [70])
-        cls.shrinking = cls._customer("Shrinking Sam")  # big last year, small this year
+        cls.shrinking = cls.make_partner("Shrinking Sam")  # big last year, small this year
         cls._history(cls.shrinking, [600, 540, 480, 420], amount=500)
         cls._history(cls.shrinking, [300, 200, 100, 20], amount=50)
-        cls.dormant = cls._customer("Dormant Dora")  # monthly, silent for 150 days
+        cls.dormant = cls.make_partner("Dormant Dora")  # monthly, silent for 150 days
         cls._history(cls.dormant, [d + 120 for d in monthly])
-        cls.lost = cls._customer("Lost Louis")  # monthly, silent for a year
+        cls.lost = cls.make_partner("Lost Louis")  # monthly, silent for a year
         cls._history(cls.lost, [d + 370 for d in monthly])
-        cls.once = cls._customer("Once Olga")
+        cls.once = cls.make_partner("Once Olga")
         cls._history(cls.once, [20])
         cls.contact = cls.env["res.partner"].create(
             {"name": "Rita's assistant", "parent_id": cls.regular.id}
@@ -105,7 +105,7 @@ class TestCustomerScore(common.WinbackCase):
         company = self.env["res.company"].create({"name": "RFM Co"})
         customers = self.env["res.partner"]
         for i in range(10):
-            customer = self._customer(f"RFM customer {i}")
+            customer = self.make_partner(f"RFM customer {i}")
             # customer i: i+1 orders, bought last (10 - i) * 20 days ago, worth (i+1) * 100
             self._history(
                 customer,
@@ -168,7 +168,7 @@ class TestCustomerScore(common.WinbackCase):
         self.assertEqual(score.lost_reason_id, reason)
 
     def test_lost_reason_without_orders(self):
-        stranger = self._customer("Never Bought")
+        stranger = self.make_partner("Never Bought")
         self.env["winback.lost.wizard"].with_company(self.company).create(
             {"partner_id": stranger.id, "reason_id": self.env.ref("winback.lost_reason_price").id}
         ).action_confirm()
@@ -181,7 +181,7 @@ class TestCustomerScore(common.WinbackCase):
         def queries_for(customers):
             company = self.env["res.company"].create({"name": f"Perf {customers}"})
             for i in range(customers):
-                self._history(self._customer(f"Perf {customers} {i}"), [40, 20], company=company)
+                self._history(self.make_partner(f"Perf {customers} {i}"), [40, 20], company=company)
             self.env.flush_all()
             before = self.env.cr.sql_log_count
             self.scores._compute_company_scores(company)

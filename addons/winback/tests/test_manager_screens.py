@@ -16,14 +16,11 @@ class TestManagerScreens(common.WinbackCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sleepers = cls.env["res.partner"]
-        for i in range(4):
-            sleeper = cls._customer(f"Screen Sleeper {i}")
-            cls._history(sleeper, [400, 300, 250], amount=100 + i)
+        cls.sleepers = cls._sleepers("Screen Sleeper {}", 4)
+        for i, sleeper in enumerate(cls.sleepers):
             # a contact person of the customer: a partner, not a customer
             cls.env["res.partner"].create({"name": f"Contact {i}", "parent_id": sleeper.id})
-            cls.sleepers |= sleeper
-        cls.active = cls._customer("Screen Active Anna")
+        cls.active = cls.make_partner("Screen Active Anna")
         cls._history(cls.active, [60, 30, 5])
         cls.env["winback.customer.score"]._compute_company_scores(cls.company)
         cls.report = cls.env["care.kpi.report"]

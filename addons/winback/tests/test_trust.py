@@ -7,11 +7,10 @@ fields each role may set in each state (``care.field.policy``); nothing is read 
 route of the web client.
 """
 
-import importlib.util
-import os
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.loyalty_gesture.tests.common import AGENT, load_migration
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
@@ -27,18 +26,8 @@ class TrustCase(common.WinbackCase):
         cls.portal = mail_new_test_user(
             cls.env, login="wb_portal", groups="base.group_portal", company_id=cls.company.id
         )
-        cls.agent_b = mail_new_test_user(
-            cls.env,
-            login="wb_agent_b",
-            groups="loyalty_gesture.group_care_agent",
-            company_id=cls.company_b.id,
-            company_ids=[(6, 0, cls.company_b.ids)],
-        )
-        cls.sleepers = cls.env["res.partner"]
-        for i in range(6):
-            sleeper = cls._customer(f"Trust Sleeper {i}")
-            cls._history(sleeper, [400, 300, 250], amount=100 + i)
-            cls.sleepers |= sleeper
+        cls.agent_b = cls.care_user("wb_agent_b", AGENT, cls.company_b)
+        cls.sleepers = cls._sleepers("Trust Sleeper {}", 6)
         cls.env["winback.customer.score"]._compute_company_scores(cls.company)
         # a generous agent limit: the test campaign's offers are granted at once
         cls.company.care_agent_gesture_limit = 50
@@ -389,12 +378,7 @@ class TestTrustRpc(HttpCase, TrustCase):
 class TestTrustMigration(TrustCase):
     def test_templates_of_the_previous_release_are_upgraded(self):
         """18.0.1.1.0 post-trust: the stored (noupdate) bodies announce granted offers only."""
-        path = os.path.join(
-            os.path.dirname(os.path.dirname(__file__)), "migrations", "18.0.1.1.0", "post-trust.py"
-        )
-        spec = importlib.util.spec_from_file_location("winback_post_trust", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("winback", "18.0.1.1.0", "post-trust")
         offer = self.env.ref("winback.mail_template_winback_offer")
         reminder = self.env.ref("winback.mail_template_winback_reminder")
         # the bodies as the previous release stored them, in two languages
