@@ -170,7 +170,7 @@ PYEOF
 # with `odoo -u <addon> --test-enable --test-tags /<addon>` in a copy of its stage's database:
 # no pytest, no conftest, Odoo's order. A failure, an error, a skipped test or no test at
 # all fails the command.
-ODOO_RUNNER_ADDONS=${CARE_ODOO_RUNNER_ADDONS:-__ADDONS__}
+ODOO_RUNNER_ADDONS=${CARE_ODOO_RUNNER_ADDONS:-loyalty_gesture}
 odoo_runner_wanted() {  # odoo_runner_wanted <addon>
     [ "${CI:-}" = true ] || [ "${CARE_ODOO_RUNNER:-}" = 1 ] || return 1
     [[ " $ODOO_RUNNER_ADDONS " == *" $1 "* ]]
