@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 from odoo.addons.loyalty_gesture.models.loyalty_gesture import VALUED_FULFILMENTS
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools.safe_eval import safe_eval
 
 # Longest delay or window a campaign counts in days: ten years (beyond, dates overflow).
 MAX_DAYS = 3650
@@ -65,7 +64,12 @@ class WinbackCampaign(models.Model):
 
     _name = "winback.campaign"
     _description = "Win-back campaign"
-    _inherit = ["mail.thread", "care.number.guard", "care.field.policy"]
+    _inherit = [
+        "mail.thread",
+        "care.number.guard",
+        "care.field.policy",
+        "care.partner.filter.mixin",
+    ]
     _order = "create_date desc, id desc"
     _check_company_auto = True
 
@@ -332,15 +336,8 @@ class WinbackCampaign(models.Model):
                     )
                 )
 
-    @api.constrains("partner_domain")
-    def _check_partner_domain(self):
-        for campaign in self:
-            try:
-                self.env["res.partner"]._search(campaign._partner_domain())
-            except Exception as error:
-                raise ValidationError(
-                    self.env._("The customer filter is not a valid domain: %(error)s", error=error)
-                ) from error
+    def _partner_filter_error(self, error):
+        return self.env._("The customer filter is not a valid domain: %(error)s", error=error)
 
     # --- CRUD ---
 
@@ -435,9 +432,3 @@ class WinbackCampaign(models.Model):
         if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
             raise AccessError(self.env._("Only a Customer Care manager can run campaigns."))
 
-    def _partner_domain(self):
-        self.ensure_one()
-        domain = safe_eval(self.partner_domain or "[]")
-        if not isinstance(domain, list | tuple):
-            raise ValueError(self.env._("a domain is a list of conditions"))
-        return list(domain)
