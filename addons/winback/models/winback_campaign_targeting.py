@@ -30,11 +30,7 @@ class WinbackCampaign(models.Model):
         statuses = self._statuses()
         if not statuses and not self.segment_expected:
             return
-        domain = self._partner_domain()
-        partner_filter = SQL("TRUE")
-        if domain:
-            query = self.env["res.partner"].with_company(self.company_id)._search(domain)
-            partner_filter = SQL("s.partner_id IN %s", query.subselect())
+        partner_filter = self._partner_filter_sql(SQL.identifier("s", "partner_id"))
         self.flush_model()
         self.env["winback.customer.score"].flush_model()
         self.env["winback.campaign.member"].flush_model()
