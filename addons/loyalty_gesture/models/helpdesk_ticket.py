@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from .care_helpers import count_by, window_action
+from .care_helpers import count_by, dialog_action, window_action
 
 
 class HelpdeskTicket(models.Model):
@@ -21,10 +21,10 @@ class HelpdeskTicket(models.Model):
         self.check_access("read")
         if not self.partner_id:
             raise UserError(self.env._("Set the ticket's customer before granting a gesture."))
-        return window_action(
+        return dialog_action(
             self.env,
             "loyalty_gesture.loyalty_gesture_grant_wizard_action",
-            context={"default_ticket_id": self.id},
+            {"default_ticket_id": self.id},
         )
 
     def action_view_gestures(self):

@@ -106,92 +106,66 @@ class ResPartner(models.Model):
         }
         if not partners:
             return metrics
-        # One aggregate grouped by commercial partner, in the database: the query count
-        # must not grow with the number of customers (see tests/benchmarks).
-        orders = self.env["sale.order"]
-        orders.flush_model(["partner_id", "state", "amount_untaxed", "date_order"])
+        # One query for every figure, in the database: the query count must grow neither
+        # with the number of customers nor with their history (see tests/benchmarks).
+        # Gesture figures are the current company's (res_partner_tier.py).
+        self.env["sale.order"].flush_model(["partner_id", "state", "amount_untaxed", "date_order"])
+        self.env["sale.order.line"].flush_model(["coupon_id", "order_id"])
+        self.env["loyalty.card"].flush_model(["program_id", "partner_id", "points", "active"])
+        self.env["loyalty.gesture"].flush_model(["commercial_partner_id", "coupon_card_id"])
+        program = self.env.company._care_points_program()
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT p.commercial_partner_id,
-                       SUM(so.amount_untaxed),
-                       COALESCE(SUM(so.amount_untaxed) FILTER (WHERE so.date_order >= %(since)s), 0),
-                       COUNT(*),
-                       MIN(so.date_order),
-                       MAX(so.date_order)
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale' AND p.commercial_partner_id = ANY(%(partners)s)
-              GROUP BY p.commercial_partner_id
+                SELECT c.id, o.amount, o.amount_12m, o.n, o.first, o.last, k.points,
+                       g.coupons, g.redeemed
+                  FROM unnest(%(partners)s::int[]) AS c(id)
+                  LEFT JOIN LATERAL (
+                    SELECT SUM(so.amount_untaxed) AS amount,
+                           COALESCE(SUM(so.amount_untaxed)
+                                    FILTER (WHERE so.date_order >= %(since)s), 0) AS amount_12m,
+                           COUNT(*) AS n, MIN(so.date_order) AS first, MAX(so.date_order) AS last
+                      FROM sale_order so
+                      JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.state = 'sale' AND p.commercial_partner_id = c.id
+                  ) o ON true
+                  LEFT JOIN LATERAL (
+                    SELECT SUM(card.points) AS points
+                      FROM loyalty_card card
+                     WHERE card.active AND card.program_id = %(program)s
+                       AND card.partner_id = c.id
+                  ) k ON true
+                  LEFT JOIN LATERAL (
+                    SELECT COUNT(*) AS coupons,
+                           COUNT(DISTINCT gesture.coupon_card_id) FILTER (WHERE EXISTS (
+                               SELECT 1 FROM sale_order_line sol
+                                 JOIN sale_order so ON so.id = sol.order_id AND so.state = 'sale'
+                                WHERE sol.coupon_id = gesture.coupon_card_id
+                           )) AS redeemed
+                      FROM loyalty_gesture gesture
+                     WHERE gesture.commercial_partner_id = c.id
+                       AND gesture.coupon_card_id IS NOT NULL
+                  ) g ON true
                 """,
                 since=year_ago,
                 partners=partners.ids,
+                program=program.id or None,
             )
         )
-        for partner_id, amount, amount_12m, count, first, last in rows:
+        for partner_id, amount, amount_12m, count, first, last, points, coupons, redeemed in rows:
+            row = metrics[partner_id]
+            if program and points is not None:
+                row["points_balance"] = points
+            if coupons:
+                row["coupon_use_rate"] = round(100.0 * redeemed / coupons, 1)
+            if not count:
+                continue
             first_months = relativedelta(today, first.date())
-            metrics[partner_id].update(
+            row.update(
                 revenue=amount,
                 revenue_12m=amount_12m,
                 order_count=count,
                 seniority_months=first_months.years * 12 + first_months.months,
                 days_since_last_order=(today - last.date()).days,
             )
-        gestures = (
-            self.env["loyalty.gesture"]
-            .sudo()  # sudo: caps count all
-            ._read_group(
-                [
-                    ("partner_id", "in", partners.ids),
-                    ("state", "in", ("to_approve", "approved", "done", "followed_up")),
-                    ("create_date", ">=", year_ago),
-                ],
-                ["partner_id"],
-                ["__count", "value:sum"],
-            )
-        )
-        for partner, count, value in gestures:
-            metrics[partner.id]["gesture_count_12m"] = count
-            metrics[partner.id]["gesture_value_12m"] = value
-        self._care_loyalty_metrics(partners, metrics)
         return metrics
-
-    def _care_loyalty_metrics(self, partners, metrics):
-        """Points balance and share of gesture coupons redeemed, in three queries."""
-        program = self.env.company._care_points_program()
-        if program:
-            balances = (
-                self.env["loyalty.card"]
-                .sudo()  # sudo: figures, not records
-                ._read_group(
-                    [("program_id", "=", program.id), ("partner_id", "in", partners.ids)],
-                    ["partner_id"],
-                    ["points:sum"],
-                )
-            )
-            for partner, points in balances:
-                metrics[partner.id]["points_balance"] = points
-        coupons = (
-            self.env["loyalty.gesture"]
-            .sudo()  # sudo: figures, not records
-            ._read_group(
-                [
-                    ("commercial_partner_id", "in", partners.ids),
-                    ("coupon_card_id", "!=", False),
-                ],
-                ["commercial_partner_id"],
-                ["__count", "coupon_card_id:array_agg"],
-            )
-        )
-        card_ids = [card_id for *__, ids in coupons for card_id in ids]
-        used = {
-            card.id
-            for [card] in self.env["sale.order.line"]
-            .sudo()  # sudo: figures, not records
-            ._read_group(
-                [("coupon_id", "in", card_ids), ("order_id.state", "=", "sale")], ["coupon_id"]
-            )
-        }
-        for partner, count, ids in coupons:
-            redeemed = len(used.intersection(ids))
-            metrics[partner.id]["coupon_use_rate"] = round(100.0 * redeemed / count, 1)

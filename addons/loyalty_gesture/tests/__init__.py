@@ -11,6 +11,7 @@ from . import (
     test_gesture_follow_up,
     test_gesture_workflow,
     test_grant_wizard,
+    test_grant_wizard_queries,
     test_grant_wizard_tour,
     test_metrics,
     test_personal_coupon,

@@ -139,14 +139,15 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
 
     @api.depends("ticket_id")
     def _compute_from_ticket(self):
-        channels = self.env["loyalty.gesture.channel"].search([])
+        channels = self.env["loyalty.gesture.channel"]
         for wizard in self:
             ticket = wizard.ticket_id
             wizard.partner_id = ticket.partner_id
             wizard.severity = SEVERITY_FROM_PRIORITY.get(ticket.priority, "medium")
-            wizard.channel_id = channels.filtered(
-                lambda c, ticket=ticket: ticket.channel_id in c.helpdesk_channel_ids
-            )[:1]
+            # the first gesture channel (in their order) the ticket's channel maps to
+            wizard.channel_id = channels.search(
+                [("helpdesk_channel_ids", "any", [("id", "in", ticket.channel_id.ids)])], limit=1
+            )
             wizard.reason = ticket.name or False
 
     @api.depends("company_id", "partner_id", "severity", "channel_id")
@@ -225,7 +226,7 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     @api.depends("partner_id", "company_id")
     def _compute_metrics(self):
         partners = self.partner_id
-        metrics = partners.with_company(self.company_id[:1])._care_metrics() if partners else {}
+        charter = self.env["loyalty.gesture.charter"]
         past = self.env["loyalty.gesture"].search(
             [
                 ("commercial_partner_id", "in", partners.commercial_partner_id.ids),
@@ -234,7 +235,11 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
             limit=20 * len(self),
         )
         for wizard in self:
-            row = metrics.get(wizard.partner_id.commercial_partner_id.id, {})
+            # the figures the charter evaluates (computed once per form refresh)
+            row = wizard.partner_id and charter._evaluation_context(
+                wizard.partner_id, wizard.ticket_id, company=wizard.company_id
+            )["metrics"]
+            row = row or {}
             wizard.revenue = row.get("revenue", 0.0)
             wizard.seniority_months = row.get("seniority_months", 0)
             wizard.points_balance = row.get("points_balance", 0.0)
