@@ -102,6 +102,7 @@ class LoyaltyGesturePortrait(models.Model):
             gesture_types = self.env["loyalty.gesture.type"].search(
                 [("company_id", "in", [company.id, False])]
             )
+        gesture_types.mapped("category")  # one read of every type, before the portraits' ones
         priority = int(ticket.priority or 0) if ticket else None
         recommendations = []
         for gesture_type in gesture_types:

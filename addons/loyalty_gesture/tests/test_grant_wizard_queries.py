@@ -20,6 +20,8 @@ class TestGrantWizardQueries(common.CareCase):
     @classmethod
     def _care_records(cls):
         super()._care_records()
+        # the same figures today (revenue, first and last order, gestures over 12 months),
+        # so the same suggestion: only the length of the history differs
         cls.small = cls._customer_with_history("Small history", orders=3, gestures=3)
         cls.big = cls._customer_with_history("Big history", orders=30, gestures=30)
 
@@ -34,7 +36,8 @@ class TestGrantWizardQueries(common.CareCase):
                                         company_id, currency_id, date_order, state,
                                         amount_untaxed, amount_tax, amount_total)
                 SELECT 'WIZ/' || %(p)s || '/' || k, %(p)s, %(p)s, %(p)s, %(company)s,
-                       %(currency)s, now() - make_interval(days => 7 * k), 'sale', 50, 0, 50
+                       %(currency)s, now() - make_interval(days => 7 + (k - 1) * 203 / (%(n)s - 1)),
+                       'sale', 150.0 / %(n)s, 0, 150.0 / %(n)s
                   FROM generate_series(1, %(n)s) k
                 """,
                 p=partner.id,
@@ -49,7 +52,7 @@ class TestGrantWizardQueries(common.CareCase):
                 INSERT INTO loyalty_gesture (name, company_id, partner_id, commercial_partner_id,
                                              type_id, state, value, done_date, create_date)
                 SELECT 'WIZ/' || %(p)s || '/' || k, %(company)s, %(p)s, %(p)s, %(type)s, 'done',
-                       5, now() - make_interval(days => 60 * k), now() - make_interval(days => 60 * k)
+                       5, now() - make_interval(days => 100 * k), now() - make_interval(days => 100 * k)
                   FROM generate_series(1, %(n)s) k
                 """,
                 p=partner.id,
@@ -83,7 +86,10 @@ class TestGrantWizardQueries(common.CareCase):
                 if "loyalty_gesture" in f.filename and "tests/" not in f.filename
             ]
             text = str(query.code if isinstance(query, SQL) else query)[:150]
-            queries.append("%s  <- %s" % (text, " ".join(frames[-3:])))
+            if "res_partner\".\"email_normalized" in text:
+                text += " PARAMS %s" % (str(query.params if isinstance(query, SQL) else params)[:80],)
+                frames = ["%s:%s" % (f.filename[-60:], f.lineno) for f in traceback.extract_stack(limit=16)[:-2]]
+            queries.append("%s  <- %s" % (text, " ".join(frames if "PARAMS" in text else frames[-3:])))
             return execute(cr, query, params, log_exceptions)
 
         with patch.object(Cursor, "execute", logging_execute):
