@@ -76,36 +76,13 @@ class ResPartner(models.Model):
     def _care_metrics(self):
         """Figures per commercial partner of ``self``: ``{partner_id: {key: value}}``.
 
-        Set-based: a fixed number of grouped queries whatever the number of partners.
+        Set-based: one query whatever the number of partners and their history.
         """
+        if not self:
+            return {}
         self.flush_model(["commercial_partner_id"])
-        partners = self.browse(
-            row[0]
-            for row in self.env.execute_query(
-                SQL(
-                    "SELECT DISTINCT commercial_partner_id FROM res_partner WHERE id = ANY(%s)",
-                    self.ids,
-                )
-            )
-        )
         today = fields.Date.context_today(self)
         year_ago = today - relativedelta(years=1)
-        metrics = {
-            partner_id: {
-                "revenue": 0.0,
-                "revenue_12m": 0.0,
-                "order_count": 0,
-                "seniority_months": 0,
-                "days_since_last_order": None,
-                "gesture_count_12m": 0,
-                "gesture_value_12m": 0.0,
-                "points_balance": 0.0,
-                "coupon_use_rate": 0.0,
-            }
-            for partner_id in partners.ids
-        }
-        if not partners:
-            return metrics
         # One query for every figure, in the database: the query count must grow neither
         # with the number of customers nor with their history (see tests/benchmarks).
         # Gesture figures are the current company's (res_partner_tier.py).
@@ -113,13 +90,15 @@ class ResPartner(models.Model):
         self.env["sale.order.line"].flush_model(["coupon_id", "order_id"])
         self.env["loyalty.card"].flush_model(["program_id", "partner_id", "points", "active"])
         self.env["loyalty.gesture"].flush_model(["commercial_partner_id", "coupon_card_id"])
+        self.env["helpdesk.ticket"].flush_model(["commercial_partner_id", "create_date", "active"])
         program = self.env.company._care_points_program()
         rows = self.env.execute_query(
             SQL(
                 """
                 SELECT c.id, o.amount, o.amount_12m, o.n, o.first, o.last, k.points,
-                       g.coupons, g.redeemed
-                  FROM unnest(%(partners)s::int[]) AS c(id)
+                       g.coupons, g.redeemed, t.tickets
+                  FROM (SELECT DISTINCT commercial_partner_id FROM res_partner
+                         WHERE id = ANY(%(partners)s)) AS c(id)
                   LEFT JOIN LATERAL (
                     SELECT SUM(so.amount_untaxed) AS amount,
                            COALESCE(SUM(so.amount_untaxed)
@@ -146,14 +125,34 @@ class ResPartner(models.Model):
                      WHERE gesture.commercial_partner_id = c.id
                        AND gesture.coupon_card_id IS NOT NULL
                   ) g ON true
+                  LEFT JOIN LATERAL (
+                    SELECT COUNT(*) AS tickets
+                      FROM helpdesk_ticket ticket
+                     WHERE ticket.commercial_partner_id = c.id AND ticket.active
+                       AND ticket.create_date >= %(tickets_since)s
+                  ) t ON true
                 """,
                 since=year_ago,
-                partners=partners.ids,
+                tickets_since=fields.Datetime.now() - relativedelta(years=1),
+                partners=self.ids,
                 program=program.id or None,
             )
         )
-        for partner_id, amount, amount_12m, count, first, last, points, coupons, redeemed in rows:
-            row = metrics[partner_id]
+        metrics = {}
+        for partner_id, amount, amount_12m, count, first, last, *others in rows:
+            points, coupons, redeemed, tickets = others
+            metrics[partner_id] = row = {
+                "revenue": 0.0,
+                "revenue_12m": 0.0,
+                "order_count": 0,
+                "seniority_months": 0,
+                "days_since_last_order": None,
+                "gesture_count_12m": 0,
+                "gesture_value_12m": 0.0,
+                "points_balance": 0.0,
+                "coupon_use_rate": 0.0,
+                "ticket_count_12m": tickets,
+            }
             if program and points is not None:
                 row["points_balance"] = points
             if coupons:

@@ -106,7 +106,7 @@ class ResPartner(models.Model):
         return definitions
 
     def _care_metrics(self):
-        """Add tier, tickets, last gesture and the abuse guard.
+        """Add tier, last gesture and the abuse guard (tickets: res_partner.py).
 
         Gesture figures count the current company's gestures only (each company has its
         own charter); the context key ``care_exclude_gesture_ids`` leaves out the gestures
@@ -118,22 +118,6 @@ class ResPartner(models.Model):
         company = self.env.company
         partner_ids = list(metrics)
         self._care_metrics_gestures(metrics, partner_ids, company)
-        tickets = (
-            self.env["helpdesk.ticket"]
-            .sudo()  # sudo: figures
-            ._read_group(
-                [
-                    ("commercial_partner_id", "in", partner_ids),
-                    ("create_date", ">=", fields.Datetime.now() - relativedelta(years=1)),
-                ],
-                ["commercial_partner_id"],
-                ["__count"],
-            )
-        )
-        for row in metrics.values():
-            row["ticket_count_12m"] = 0
-        for partner, count in tickets:
-            metrics[partner.id]["ticket_count_12m"] = count
         for row in metrics.values():
             row["tier"] = self._care_tier_for(row["revenue_12m"], company)
         return metrics
