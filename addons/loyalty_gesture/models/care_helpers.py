@@ -7,6 +7,20 @@ def count_by(model, field, records):
     return dict(model._read_group([(field, "in", records.ids)], [field], ["__count"]))
 
 
+def search_prefetched(model, domain, **kwargs):
+    """``model.search(domain, **kwargs)`` that reads the records' columns in the same
+    query, as reading their first field would next (one query, not two)."""
+    names = [
+        name
+        for name, field in model._fields.items()
+        if field.store
+        and field.column_type
+        and field.prefetch is True
+        and field.is_accessible(model.env)
+    ]
+    return model.search_fetch(domain, names, **kwargs)
+
+
 def window_action(env, xmlid, domain=None, context=None):
     """The window action ``xmlid``, on ``domain`` and with ``context`` when given."""
     action = env["ir.actions.act_window"]._for_xml_id(xmlid)

@@ -3,6 +3,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import format_amount
 
+from .care_helpers import search_prefetched
 from .loyalty_gesture import SEVERITY_FROM_PRIORITY
 from .loyalty_gesture_effect import MIN_CASES, REPEAT_COMPLAINTS, cell_key
 
@@ -62,12 +63,16 @@ class LoyaltyGesturePortrait(models.Model):
         if metrics is None:
             metrics = partners._care_metrics()
         company = self.env.company
-        portraits = self.search(
-            [("company_id", "in", [company.id, False]), ("criterion_ids", "!=", False)]
+        portraits = search_prefetched(
+            self, [("company_id", "in", [company.id, False]), ("criterion_ids", "!=", False)]
         )
+        # every portrait's criteria in one query (the portraits' ``criterion_ids``)
+        criteria = search_prefetched(
+            self.env["loyalty.gesture.portrait.criterion"], [("portrait_id", "in", portraits.ids)]
+        ).grouped("portrait_id")
         return {
             partner_id: portraits.filtered(
-                lambda p, row=row: all(c._holds(row) for c in p.criterion_ids)
+                lambda p, row=row: all(c._holds(row) for c in criteria.get(p, ()))
             )
             for partner_id, row in metrics.items()
         }
@@ -99,10 +104,9 @@ class LoyaltyGesturePortrait(models.Model):
         context = charter._evaluation_context(partner, ticket, channel, company)
         company = context["company"]
         if gesture_types is None:
-            gesture_types = self.env["loyalty.gesture.type"].search(
-                [("company_id", "in", [company.id, False])]
+            gesture_types = search_prefetched(
+                self.env["loyalty.gesture.type"], [("company_id", "in", [company.id, False])]
             )
-        gesture_types.mapped("category")  # one read of every type, before the portraits' ones
         priority = int(ticket.priority or 0) if ticket else None
         recommendations = []
         for gesture_type in gesture_types:

@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
+from ..models.care_helpers import search_prefetched
 from ..models.loyalty_gesture import SEVERITY_FROM_PRIORITY
 
 
@@ -227,7 +228,8 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
     def _compute_metrics(self):
         partners = self.partner_id
         charter = self.env["loyalty.gesture.charter"]
-        past = self.env["loyalty.gesture"].search(
+        past = search_prefetched(
+            self.env["loyalty.gesture"],
             [
                 ("commercial_partner_id", "in", partners.commercial_partner_id.ids),
                 ("state", "not in", ("draft", "cancelled")),
@@ -236,9 +238,12 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
         )
         for wizard in self:
             # the figures the charter evaluates (computed once per form refresh)
-            row = wizard.partner_id and charter._evaluation_context(
-                wizard.partner_id, wizard.ticket_id, company=wizard.company_id
-            )["metrics"]
+            row = (
+                wizard.partner_id
+                and charter._evaluation_context(
+                    wizard.partner_id, wizard.ticket_id, company=wizard.company_id
+                )["metrics"]
+            )
             row = row or {}
             wizard.revenue = row.get("revenue", 0.0)
             wizard.seniority_months = row.get("seniority_months", 0)
