@@ -431,4 +431,3 @@ class WinbackCampaign(models.Model):
     def _check_manager(self):
         if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
             raise AccessError(self.env._("Only a Customer Care manager can run campaigns."))
-
