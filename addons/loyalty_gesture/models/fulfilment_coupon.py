@@ -9,6 +9,9 @@ class LoyaltyGestureType(models.Model):
         selection_add=[("coupon", "Coupon")], ondelete={"coupon": "cascade"}
     )
 
+    def _fulfilment_traits(self):
+        return {**super()._fulfilment_traits(), "coupon": {"valued"}}
+
 
 class LoyaltyGesture(models.Model):
     """Coupon: a coupon card worth the gesture's value."""

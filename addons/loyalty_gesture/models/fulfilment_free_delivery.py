@@ -9,6 +9,9 @@ class LoyaltyGestureType(models.Model):
         ondelete={"free_delivery": "set default"},
     )
 
+    def _fulfilment_traits(self):
+        return {**super()._fulfilment_traits(), "free_delivery": {"valued", "derived"}}
+
 
 class LoyaltyGesture(models.Model):
     """Free delivery: a coupon of the company's free-delivery program."""

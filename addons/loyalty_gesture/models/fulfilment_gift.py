@@ -8,6 +8,9 @@ class LoyaltyGestureType(models.Model):
         selection_add=[("gift", "Free product or gift")], ondelete={"gift": "set default"}
     )
 
+    def _fulfilment_traits(self):
+        return {**super()._fulfilment_traits(), "gift": {"valued", "derived"}}
+
 
 class LoyaltyGesture(models.Model):
     """Gift: a confirmed sale order of the type's product, free of charge."""

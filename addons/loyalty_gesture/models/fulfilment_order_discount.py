@@ -10,6 +10,9 @@ class LoyaltyGestureType(models.Model):
         ondelete={"order_discount": "set default"},
     )
 
+    def _fulfilment_traits(self):
+        return {**super()._fulfilment_traits(), "order_discount": {"valued"}}
+
 
 class LoyaltyGesture(models.Model):
     """Discount on an order: a coupon applied at once to the gesture's quotation."""

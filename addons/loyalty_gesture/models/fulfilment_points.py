@@ -9,6 +9,9 @@ class LoyaltyGestureType(models.Model):
         selection_add=[("points", "Loyalty points credit")], ondelete={"points": "set default"}
     )
 
+    def _fulfilment_traits(self):
+        return {**super()._fulfilment_traits(), "points": {"valued"}}
+
 
 class LoyaltyGesture(models.Model):
     """Points: loyalty points credited to the customer's card (see ``_compute_points``)."""

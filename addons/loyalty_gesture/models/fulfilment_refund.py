@@ -10,6 +10,9 @@ class LoyaltyGestureType(models.Model):
         ondelete={"refund": "set default"},
     )
 
+    def _fulfilment_traits(self):
+        return {**super()._fulfilment_traits(), "refund": {"valued"}}
+
 
 class LoyaltyGesture(models.Model):
     """Partial refund: a credit note reversing part of the customer's invoice."""

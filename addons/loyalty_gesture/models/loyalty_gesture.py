@@ -24,10 +24,6 @@ DRAFT_FIELDS = frozenset(
         "reason",
     }
 )
-# Fulfilments whose value is money, points or goods: a zero value makes no sense.
-VALUED_FULFILMENTS = ("coupon", "order_discount", "refund", "points", "gift", "free_delivery")
-# Fulfilments whose value comes from a product, never from the user.
-DERIVED_FULFILMENTS = ("gift", "free_delivery")
 
 
 class LoyaltyGesture(models.Model):

@@ -1,8 +1,6 @@
 from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
 
-from .loyalty_gesture import DERIVED_FULFILMENTS, VALUED_FULFILMENTS
-
 
 class LoyaltyGesture(models.Model):
     """What makes a gesture valid and grantable: constraints and clear refusals."""
@@ -80,9 +78,9 @@ class LoyaltyGesture(models.Model):
             raise UserError(
                 self.env._("Gesture type %(type)s is archived.", type=gesture_type.name)
             )
-        if kind in DERIVED_FULFILMENTS:
+        if gesture_type._is_derived():
             gesture_type._check_derived_value(self.company_id)
-        if kind in VALUED_FULFILMENTS and self.value <= 0:
+        if gesture_type._is_valued() and self.value <= 0:
             raise UserError(
                 self.env._("A %(type)s gesture needs a positive value.", type=gesture_type.name)
             )

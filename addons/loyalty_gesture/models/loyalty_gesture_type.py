@@ -140,6 +140,18 @@ class LoyaltyGestureType(models.Model):
 
     # --- Values derived from products (gifts, free delivery) ---
 
+    def _fulfilment_traits(self):
+        """``{kind: traits}``, each ``fulfilment_<kind>.py`` adding its own: ``valued`` (money,
+        points or goods: a zero value makes no sense), ``derived`` (worth its product's
+        value, never a value the user types)."""
+        return {}
+
+    def _is_valued(self):
+        return "valued" in self._fulfilment_traits().get(self.fulfilment, ())
+
+    def _is_derived(self):
+        return "derived" in self._fulfilment_traits().get(self.fulfilment, ())
+
     def _derived_value(self, company, currency):
         """The value of a gesture of this type when it comes from a product, in
         ``currency``; None when the agent chooses the value (within the charter)."""

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
-from .loyalty_gesture import DERIVED_FULFILMENTS, FROZEN_STATES, SEVERITY_FROM_PRIORITY
+from .loyalty_gesture import FROZEN_STATES, SEVERITY_FROM_PRIORITY
 
 
 class LoyaltyGesture(models.Model):
@@ -68,7 +68,7 @@ class LoyaltyGesture(models.Model):
     def _derived_value(self):
         """The value a gift or a free delivery is worth (from its product), else None."""
         self.ensure_one()
-        if self.type_id.fulfilment not in DERIVED_FULFILMENTS:
+        if not self.type_id._is_derived():
             return None
         company = self.company_id or self.env.company
         return self.type_id._derived_value(company, self.currency_id or company.currency_id)

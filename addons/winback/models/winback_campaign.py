@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.loyalty_gesture import VALUED_FULFILMENTS
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 # Longest delay or window a campaign counts in days: ten years (beyond, dates overflow).
@@ -207,7 +206,7 @@ class WinbackCampaign(models.Model):
     def _compute_offer_value(self):
         for campaign in self:
             gesture_type = campaign.gesture_type_id
-            if gesture_type and gesture_type.fulfilment not in VALUED_FULFILMENTS:
+            if gesture_type and not gesture_type._is_valued():
                 campaign.offer_value = campaign._derived_offer_value()
             else:
                 campaign.offer_value = gesture_type.default_value
@@ -287,7 +286,7 @@ class WinbackCampaign(models.Model):
                             type=gesture_type.display_name,
                         )
                     )
-            if gesture_type.fulfilment in VALUED_FULFILMENTS:
+            if gesture_type._is_valued():
                 continue
             if campaign.reminder_offer_value:
                 raise ValidationError(

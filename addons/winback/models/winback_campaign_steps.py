@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.loyalty_gesture import VALUED_FULFILMENTS
 from odoo.exceptions import UserError
 
 
@@ -22,7 +21,7 @@ class WinbackCampaign(models.Model):
             raise UserError(
                 self.env._("Gesture type %(type)s is archived.", type=gesture_type.name)
             )
-        if gesture_type.fulfilment in VALUED_FULFILMENTS:
+        if gesture_type._is_valued():
             if self.offer_value <= 0:
                 raise UserError(
                     self.env._(
@@ -45,7 +44,7 @@ class WinbackCampaign(models.Model):
             "company_id": self.company_id.id,
             "reason": reason,
         }
-        if self.gesture_type_id.fulfilment in VALUED_FULFILMENTS:
+        if self.gesture_type_id._is_valued():
             vals["value"] = value
         gestures = self.env["loyalty.gesture"].create(
             [{"partner_id": member.partner_id.id, **vals} for member in members]
