@@ -131,6 +131,12 @@ class LoyaltyGestureGrantWizard(models.TransientModel):
             LoyaltyGestureGrantWizard, self.with_context(care_evaluation_cache={})
         ).onchange(values, field_names, fields_spec)
 
+    @api.constrains("ticket_id")
+    def _check_ticket_readable(self):
+        """The wizard shows the ticket's customer, figures and subject: only from a ticket
+        the user may read (its company's record rules included)."""
+        self.ticket_id.check_access("read")
+
     # --- Computes ---
 
     @api.depends("ticket_id")
