@@ -1,5 +1,11 @@
 """Plain helpers shared by the care models (no model)."""
 
+import time
+
+from odoo.tools import config
+
+from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
+
 
 def count_by(model, field, records):
     """``{record: count}`` of the ``model`` rows whose many2one ``field`` is one of
@@ -38,3 +44,29 @@ def dialog_action(env, xmlid, context):
     [action] = env.ref(xmlid).sudo().read(["name", "type", "res_model", "view_mode", "target"])
     views = [(False, mode) for mode in action["view_mode"].split(",")]
     return dict(action, views=views, context=context)
+
+
+def cron_chunk_seconds():
+    """How long one call of a scheduled action may work before it returns and reports
+    what remains (``ir.cron._notify_progress``), so that Odoo calls it again.
+
+    In workers mode one cron worker runs up to ``MAX_BATCH_PER_CRON_JOB`` calls of a job,
+    and the other ready jobs, under a single ``limit_time_cpu`` / ``limit_time_real``
+    (``limit_time_real_cron`` when set): a call takes a twentieth of the smallest limit,
+    3 s with Odoo's defaults, so ten calls stay inside half of it.
+    """
+    real = config["limit_time_real_cron"]
+    if not real or real < 0:
+        real = config["limit_time_real"]
+    limits = [limit for limit in (config["limit_time_cpu"], real) if limit and limit > 0]
+    return min(limits, default=120) / (2 * MAX_BATCH_PER_CRON_JOB)
+
+
+class CronClock:
+    """The time left to one call of a scheduled action (see :func:`cron_chunk_seconds`)."""
+
+    def __init__(self, seconds=None):
+        self.deadline = time.monotonic() + (seconds or cron_chunk_seconds())
+
+    def expired(self):
+        return time.monotonic() >= self.deadline
