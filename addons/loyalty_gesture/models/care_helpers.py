@@ -2,9 +2,8 @@
 
 import time
 
-from odoo.tools import config
-
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
+from odoo.tools import config
 
 
 def count_by(model, field, records):
