@@ -31,6 +31,11 @@ MIGRATED = [
              JOIN ir_model_data d ON d.res_id = t.id AND d.model = 'mail.template'
             WHERE d.module = 'winback' AND d.name = 'mail_template_winback_offer'""",
     ),
+    (
+        "winback 18.0.1.2.0 post-campaign_job: started campaigns are not targeted again",
+        """SELECT count(*) = 0 FROM winback_campaign
+            WHERE state != 'draft' AND targeted_date IS NULL""",
+    ),
 ]
 UNINSTALL = """
 module = env["ir.module.module"].search([("name", "=", {name!r})])

@@ -10,6 +10,7 @@ from . import (
     res_config_settings,
     res_partner,
     winback_campaign,
+    winback_campaign_jobs,
     winback_campaign_member,
     winback_campaign_report,
     winback_campaign_results,

@@ -398,10 +398,12 @@ class WinbackCampaign(models.Model):
                 raise UserError(self.env._("Choose at least one customer status to target."))
             campaign._check_offer_grantable()
         # sudo: state and dates change only through the buttons (see _care_writable_fields)
-        self.sudo().write({"state": "running", "date_start": fields.Datetime.now()})
-        for campaign in self:
-            campaign._target()
-            campaign._run_first_step()
+        self.sudo().write(
+            {"state": "running", "date_start": fields.Datetime.now(), "started_by_id": self.env.uid}
+        )
+        # targeting and D0 run in the background (winback_campaign_jobs): a large segment
+        # would outlast the request's time limit
+        self._trigger_job()
         return True
 
     def action_stop(self):

@@ -1,6 +1,4 @@
-from datetime import timedelta
-
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -61,6 +59,7 @@ class WinbackCampaign(models.Model):
         accepted = self._grant_offers(members)
         if accepted:
             self._send_first_emails(accepted)
+        self._update_results()
 
     def _grant_offers(self, members):
         """Contact policy, budget and offers (one gesture each, granted as a batch) for
@@ -112,7 +111,7 @@ class WinbackCampaign(models.Model):
         return accepted
 
     def _send_first_emails(self, accepted):
-        """D0 email to the members who got their offer, opportunities, results."""
+        """D0 email to the members who got their offer, and opportunities."""
         accepted._write_step(
             {
                 "state": "contacted",
@@ -125,7 +124,6 @@ class WinbackCampaign(models.Model):
             accepted.ids, email_layout_xmlid="loyalty_gesture.mail_layout_care"
         )
         self._create_opportunities(accepted)
-        self._update_results()
 
     def _create_opportunities(self, members):
         """An opportunity in the pipeline for each high-value member, once."""
@@ -167,102 +165,67 @@ class WinbackCampaign(models.Model):
     def type_unit_cost(self):
         return self.gesture_type_id.unit_cost if self.gesture_type_id else 0.0
 
-    def _schedule_calls(self):
-        """D+N: a phone-call activity for each member who neither responded nor ordered."""
-        now = fields.Datetime.now()
+    def _schedule_calls(self, members):
+        """D+N: a phone-call activity for each of ``members`` (silent members of this
+        campaign, past the call delay)."""
+        self.ensure_one()
         call_type = self.env.ref("mail.mail_activity_data_call")
         model_id = self.env["ir.model"]._get_id("winback.campaign.member")
-        for campaign in self:
-            members = self.env["winback.campaign.member"].search(
-                [
-                    ("campaign_id", "=", campaign.id),
-                    ("state", "=", "contacted"),
-                    ("call_scheduled", "=", False),
-                    ("contact_date", "<=", now - timedelta(days=campaign.call_delay_days)),
-                ]
-            )
-            if not members:
-                continue
-            self.env["mail.activity"].create(
-                [
-                    {
-                        "res_model_id": model_id,
-                        "res_id": member.id,
-                        "activity_type_id": call_type.id,
-                        "user_id": (campaign.user_id or self.env.user).id,
-                        "date_deadline": fields.Date.context_today(self),
-                        "summary": self.env._(
-                            "Win-back call: %(customer)s", customer=member.partner_id.name
-                        ),
-                    }
-                    for member in members
-                ]
-            )
-            members._write_step({"call_scheduled": True})
+        self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": member.id,
+                    "activity_type_id": call_type.id,
+                    "user_id": (self.user_id or self.env.user).id,
+                    "date_deadline": fields.Date.context_today(self),
+                    "summary": self.env._(
+                        "Win-back call: %(customer)s", customer=member.partner_id.name
+                    ),
+                }
+                for member in members
+            ]
+        )
+        members._write_step({"call_scheduled": True})
 
-    def _send_reminders(self):
-        """D+N: a reminder email, with a larger offer if set, to silent members."""
-        now = fields.Datetime.now()
+    def _send_reminders(self, members):
+        """D+N: a reminder email, with a larger offer if set, to ``members`` (silent
+        members of this campaign, past the reminder delay), within budget."""
+        self.ensure_one()
         log = self.env["care.contact.log"]
-        for campaign in self.filtered(lambda c: c.reminder_days and c.reminder_template_id):
-            members = self.env["winback.campaign.member"].search(
-                [
-                    ("campaign_id", "=", campaign.id),
-                    ("state", "=", "contacted"),
-                    ("reminded", "=", False),
-                    ("contact_date", "<=", now - timedelta(days=campaign.reminder_days)),
-                ]
-            )
-            if not members:
+        self.invalidate_recordset(["cost"])
+        spent = self.cost
+        offers = bool(self.reminder_offer_value and self.gesture_type_id)
+        unit = self.contact_cost + (
+            self.reminder_offer_value + self.type_unit_cost() if offers else 0.0
+        )
+        reminded = members.browse()
+        for member in members:
+            if self.budget and spent + unit > self.budget:
                 continue
-            campaign.invalidate_recordset(["cost"])
-            spent = campaign.cost
-            unit = campaign.contact_cost + (
-                campaign.reminder_offer_value + campaign.type_unit_cost()
-                if campaign.reminder_offer_value and campaign.gesture_type_id
-                else 0.0
+            if log._log_contact(
+                member.partner_id, "winback", record=member, company=self.company_id
+            ):
+                reminded |= member
+                spent += unit
+        # members past the budget or the contact cap are not reminded, and not retried
+        members._write_step({"reminded": True})
+        if not reminded:
+            return
+        if offers:
+            gestures = self._submit_offers(
+                reminded,
+                self.reminder_offer_value,
+                self.env._("Win-back campaign %(name)s, reminder", name=self.name),
             )
-            reminded = members.browse()
-            for member in members:
-                if campaign.budget and spent + unit > campaign.budget:
-                    continue
-                if log._log_contact(
-                    member.partner_id, "winback", record=member, company=campaign.company_id
-                ):
-                    reminded |= member
-                    spent += unit
-            # members past the budget or the contact cap are not reminded, and not retried
-            members._write_step({"reminded": True})
-            if not reminded:
-                continue
-            if campaign.reminder_offer_value and campaign.gesture_type_id:
-                gestures = campaign._submit_offers(
-                    reminded,
-                    campaign.reminder_offer_value,
-                    self.env._("Win-back campaign %(name)s, reminder", name=campaign.name),
+            for member, gesture in zip(reminded, gestures, strict=True):
+                member._write_step(
+                    {
+                        "reminder_gesture_id": gesture.id,
+                        "offer_cost": member.offer_cost + self.type_unit_cost(),
+                    }
                 )
-                for member, gesture in zip(reminded, gestures, strict=True):
-                    member._write_step(
-                        {
-                            "reminder_gesture_id": gesture.id,
-                            "offer_cost": member.offer_cost + campaign.type_unit_cost(),
-                        }
-                    )
-            reminded._write_step({"reminder_sent": True})
-            campaign.reminder_template_id.send_mail_batch(
-                reminded.ids, email_layout_xmlid="loyalty_gesture.mail_layout_care"
-            )
-
-    @api.model
-    def _cron_process_campaigns(self):
-        """Daily: continuous targeting, phone steps, results. Safe to rerun."""
-        campaigns = self.search([("state", "=", "running")], order="id")
-        for campaign in campaigns.filtered("continuous"):
-            campaign._target()
-            campaign._run_first_step()
-        campaigns._update_results()
-        campaigns._send_reminders()
-        campaigns._schedule_calls()
-        # campaigns that are over keep measuring relapses
-        self.search([("state", "=", "done")])._update_results()
-        self.env["ir.cron"]._notify_progress(done=len(campaigns), remaining=0)
+        reminded._write_step({"reminder_sent": True})
+        self.reminder_template_id.send_mail_batch(
+            reminded.ids, email_layout_xmlid="loyalty_gesture.mail_layout_care"
+        )

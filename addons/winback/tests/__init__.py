@@ -1,5 +1,6 @@
 from . import (
     test_campaign,
+    test_campaign_job,
     test_campaign_tour,
     test_churn_backtest,
     test_churn_model,

@@ -85,5 +85,19 @@ class WinbackCase(CareCase):
             [("partner_id", "=", partner.id), ("company_id", "=", (company or self.company).id)]
         )
 
+    def _start_campaign(self, campaign):
+        """Press *Start* on ``campaign``, then run its background job to the end."""
+        campaign.action_start()
+        self._run_campaign_job()
+
+    def _run_campaign_job(self):
+        """Call the campaign job as Odoo's cron worker does, until nothing remains."""
+        campaigns = self.env["winback.campaign"]
+        for _call in range(100):
+            campaigns._cron_process_campaigns()
+            if not campaigns._job_remaining():
+                return
+        self.fail("the campaign job never finished")
+
     def _compute(self, company=None):
         self.assertTrue(self.scores._compute_company_scores(company or self.company))

@@ -65,7 +65,7 @@ class TestCampaign(common.WinbackCase):
         )
 
     def test_targeting(self):
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         members = self.campaign.member_ids
         self.assertEqual(self.campaign.state, "running")
         self.assertNotIn(self.active, members.partner_id, "active customers are not targeted")
@@ -98,10 +98,10 @@ class TestCampaign(common.WinbackCase):
 
     def test_holdout_extremes(self):
         self.campaign.holdout_percent = 0
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         self.assertFalse(self._members(is_holdout=True))
         busy = self.campaign.copy({"name": "Busy elsewhere", "holdout_percent": 100})
-        busy.action_start()
+        self._start_campaign(busy)
         self.assertEqual(len(busy.member_ids.filtered("is_holdout")), 0, "busy elsewhere")
         self.assertEqual(
             set(busy.member_ids.mapped("exclude_reason")),
@@ -110,7 +110,7 @@ class TestCampaign(common.WinbackCase):
 
     def test_full_holdout(self):
         self.campaign.holdout_percent = 100
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         holdout = self._members(is_holdout=True)
         self.assertEqual(holdout.partner_id, self.sleepers, "every eligible customer held out")
         self.assertEqual(set(holdout.mapped("state")), {"holdout"})
@@ -119,7 +119,7 @@ class TestCampaign(common.WinbackCase):
         self.assertFalse(self._mails())
 
     def test_end_to_end(self):
-        self.campaign.with_user(self.manager).action_start()
+        self._start_campaign(self.campaign.with_user(self.manager))
         contacted = self._members(state="contacted")
         holdout = self._members(is_holdout=True)
         # D0: a gesture each, through the gesture pipeline, and an email
@@ -220,7 +220,7 @@ class TestCampaign(common.WinbackCase):
 
     def test_budget_cap(self):
         self.campaign.write({"budget": 3 * (10 + 2 + 1), "holdout_percent": 0})
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         contacted = self._members(state="contacted")
         self.assertEqual(len(contacted), 3)
         self.assertEqual(len(self._members(exclude_reason="budget")), 37)
@@ -232,7 +232,7 @@ class TestCampaign(common.WinbackCase):
 
     def test_reminder_with_a_larger_offer(self):
         self.campaign.write({"holdout_percent": 0, "reminder_days": 3, "reminder_offer_value": 25})
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         contacted = self._members(state="contacted")
         replier = contacted[0]
         replier.action_mark_responded()
@@ -260,7 +260,7 @@ class TestCampaign(common.WinbackCase):
     def test_opportunities_for_high_value_members(self):
         # sleeper i bought 3 x (100 + i): from Sleeper 30 on, 390 or more
         self.campaign.write({"opportunity_min_revenue": 390, "holdout_percent": 0})
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         with_lead = self.campaign.member_ids.filtered("lead_id")
         self.assertEqual(
             sorted(with_lead.partner_id.mapped("name")), [f"Sleeper {i}" for i in range(30, 40)]
@@ -278,7 +278,7 @@ class TestCampaign(common.WinbackCase):
         sleeper = self.sleepers.filtered(lambda p: p.name == "Sleeper 39")
         self.env["care.contact.log"]._log_contact(sleeper, "gesture", company=self.company)
         self.campaign.write({"holdout_percent": 0})
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         member = self._members(partner_id=sleeper)
         self.assertRecordValues(
             member, [{"state": "excluded", "exclude_reason": "contact_refused"}]
@@ -296,7 +296,7 @@ class TestCampaign(common.WinbackCase):
             .with_user(self.manager_b)
             .search([("id", "=", self.campaign.id)])
         )
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         member = self.campaign.member_ids[0]
         with self.assertRaises(AccessError):
             member.with_user(self.manager_b).read(["state"])
@@ -332,7 +332,7 @@ class TestCampaign(common.WinbackCase):
         )
         with self.assertRaises(UserError):
             empty.action_start()
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         with self.assertRaises(UserError):
             self.campaign.action_start()  # double click
         with self.assertRaises(UserError):
@@ -340,11 +340,15 @@ class TestCampaign(common.WinbackCase):
 
     def test_continuous_campaign_takes_newcomers(self):
         self.campaign.write({"continuous": True, "holdout_percent": 0})
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         count = len(self.campaign.member_ids)
         newcomer = self.make_partner("Newly Dormant Nadia")
         self._history(newcomer, [500, 400, 300])
         self.env["winback.customer.score"]._compute_company_scores(self.company)
+        self.env["winback.campaign"]._cron_process_campaigns()
+        self.campaign.invalidate_recordset(["member_ids"])
+        self.assertEqual(len(self.campaign.member_ids), count, "newcomers join once a day")
+        self.campaign.sudo().targeted_date -= timedelta(days=1)  # the next day
         self.env["winback.campaign"]._cron_process_campaigns()
         self.campaign.invalidate_recordset(["member_ids"])
         self.assertEqual(len(self.campaign.member_ids), count + 1)
@@ -376,7 +380,7 @@ class TestCampaign(common.WinbackCase):
                 "holdout_percent": 0,
             }
         )
-        self.campaign.action_start()
+        self._start_campaign(self.campaign)
         self.assertEqual(
             set(self.campaign.member_ids.partner_id.mapped("name")), {"Sleeper 01", "Sleeper 02"}
         )

@@ -113,7 +113,7 @@ class TestManagerScreens(common.WinbackCase):
 
     def test_campaign_results_have_labelled_groups(self):
         campaign = self._campaign()
-        campaign.action_start()
+        self._start_campaign(campaign)
         results = self.env["winback.campaign.report"].with_user(self.manager)
         groups = dict(
             results._read_group(
@@ -140,7 +140,7 @@ class TestManagerScreens(common.WinbackCase):
         campaign.min_orders = 4
         self.assertEqual(campaign.segment_count, 0)
         campaign.min_orders = 2
-        campaign.action_start()
+        self._start_campaign(campaign)
         self.assertEqual(
             len(campaign.member_ids.filtered(lambda m: m.state != "excluded")),
             len(self.sleepers),
@@ -160,7 +160,7 @@ class TestManagerScreens(common.WinbackCase):
         self.company.website = "https://roastery.example.com"
         self.sleepers.lang = "en_US"
         campaign = self._campaign(holdout_percent=0)
-        campaign.action_start()
+        self._start_campaign(campaign)
         mails = self.env["mail.mail"].search(
             [("model", "=", "winback.campaign.member"), ("res_id", "in", campaign.member_ids.ids)]
         )

@@ -47,7 +47,7 @@ class TrustCase(common.WinbackCase):
 
     def _start(self, campaign=None):
         campaign = campaign or self.campaign
-        campaign.with_user(self.manager).action_start()
+        self._start_campaign(campaign.with_user(self.manager))
         return campaign
 
 
@@ -333,6 +333,7 @@ class TestTrustRpc(HttpCase, TrustCase):
         self.authenticate("wb_manager", "wb_manager")
         self.call("winback.campaign", "write", [self.campaign.id], {"budget": 400})
         self.call("winback.campaign", "action_start", [self.campaign.id])
+        self._run_campaign_job()
         self.campaign.invalidate_recordset()
         self.assertEqual(self.campaign.state, "running")
         with self.assertRaises(JsonRpcException) as caught:

@@ -1,0 +1,238 @@
+from odoo import api, fields, models
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
+from odoo.tools import SQL
+
+# Members a chunk of the campaign job takes at once (each chunk is one transaction).
+FIRST_STEP_CHUNK = 200
+STEP_CHUNK = 500
+
+
+class WinbackCampaign(models.Model):
+    """The campaigns' background job: targeting, the D0 offers and emails, reminders and
+    calls, in chunks that several cron workers take at once without overlap.
+
+    *Start* only validates and triggers the job, so that a campaign of 100,000 customers
+    never runs inside a web request. Each chunk claims its rows with ``FOR UPDATE SKIP
+    LOCKED`` and is committed on its own: a crash or a restart resumes where it stopped,
+    a stopped campaign takes no further chunk.
+    """
+
+    _inherit = "winback.campaign"  # pylint: disable=consider-merging-classes-inherited
+
+    targeted_date = fields.Datetime(
+        string="Targeted on",
+        readonly=True,
+        copy=False,
+        help="When the segment's customers last joined the campaign (daily while a "
+        "continuous campaign runs).",
+    )
+    started_by_id = fields.Many2one(
+        "res.users",
+        string="Started by",
+        readonly=True,
+        copy=False,
+        help="The D0 offers are requested in this user's name, under their charter limits.",
+    )
+    job_state = fields.Selection(
+        [("queued", "Starting"), ("running", "Contacting")],
+        compute="_compute_progress",
+        string="Background job",
+    )
+    pending_count = fields.Integer(compute="_compute_progress", string="Still to contact")
+    offer_count = fields.Integer(compute="_compute_progress", string="Offers issued")
+    emailed_count = fields.Integer(compute="_compute_progress", string="Emails queued")
+
+    @api.depends("state", "targeted_date", "member_ids.state")
+    def _compute_progress(self):
+        members = self.env["winback.campaign.member"]
+        pending = dict(
+            members._read_group(
+                [("campaign_id", "in", self.ids), ("state", "=", "targeted")],
+                ["campaign_id"],
+                ["__count"],
+            )
+        )
+        offers = dict(
+            members._read_group(
+                [("campaign_id", "in", self.ids), ("gesture_id", "!=", False)],
+                ["campaign_id"],
+                ["__count"],
+            )
+        )
+        emailed = dict(
+            members._read_group(
+                [("campaign_id", "in", self.ids), ("contacted", "=", True)],
+                ["campaign_id"],
+                ["__count"],
+            )
+        )
+        for campaign in self:
+            campaign.pending_count = pending.get(campaign, 0)
+            campaign.offer_count = offers.get(campaign, 0)
+            campaign.emailed_count = emailed.get(campaign, 0)
+            if campaign.state != "running":
+                campaign.job_state = False
+            elif not campaign.targeted_date:
+                campaign.job_state = "queued"
+            else:
+                campaign.job_state = "running" if campaign.pending_count else False
+
+    def _trigger_job(self):
+        """Wake the campaign job (every shard of it) now."""
+        # sudo: managers start campaigns, the scheduled actions are the system's
+        crons = self.env["ir.cron"].sudo().search([("code", "like", "_cron_process_campaigns")])
+        for cron in crons:
+            cron._trigger()
+
+    # --- the job ---
+
+    @api.model
+    def _cron_process_campaigns(self):
+        """Targeting, D0, reminders and calls, a chunk at a time while this call's time
+        lasts (see ``care_helpers.cron_chunk_seconds``); then, with nothing left, the
+        results of every campaign. Safe to rerun and to run on several workers at once."""
+        clock = CronClock()
+        done = 0
+        for chunk in (
+            self._job_target_one,
+            self._job_first_step_chunk,
+            self._job_reminder_chunk,
+            self._job_call_chunk,
+        ):
+            # at least one chunk per call, however short its time
+            while not (done and clock.expired()):
+                count = chunk()
+                if not count:
+                    break
+                done += count
+                self._commit_chunk(done)
+            if done and clock.expired():
+                break
+        remaining = self._job_remaining()
+        if not remaining:
+            # campaigns that are over keep measuring relapses
+            self.search([("state", "in", ("running", "done"))], order="id")._update_results()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _commit_chunk(self, done):
+        """Record the progress and commit the chunk, when run as a scheduled action
+        (called directly, as in tests, the caller owns the transaction)."""
+        if self.env.context.get("cron_id"):
+            self.env["ir.cron"]._notify_progress(done=done, remaining=1)
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _claim(self, query, limit):
+        """The ids ``query`` selects (member or campaign ids), at most ``limit``, locked
+        for this transaction and skipped by the others."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL("%s LIMIT %s FOR UPDATE SKIP LOCKED", query, limit),
+        )
+        return [row[0] for row in rows]
+
+    def _job_queries(self):
+        """What the job still has to do, by chunk kind: the rows (campaign or member ids)
+        in the order they are taken."""
+        now = fields.Datetime.now()
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        return {
+            "target": SQL(
+                "SELECT c.id FROM winback_campaign c WHERE c.state = 'running' "
+                "AND (c.targeted_date IS NULL OR (c.continuous AND c.targeted_date < %s)) "
+                "ORDER BY c.id",
+                today,
+            ),
+            "first_step": SQL(
+                """
+                SELECT m.id FROM winback_campaign_member m
+                  JOIN winback_campaign c ON c.id = m.campaign_id
+                 WHERE c.state = 'running' AND c.targeted_date IS NOT NULL
+                   AND m.state = 'targeted'
+                 ORDER BY m.campaign_id, m.revenue_before DESC, m.id
+                """
+            ),
+            "reminder": SQL(
+                """
+                SELECT m.id FROM winback_campaign_member m
+                  JOIN winback_campaign c ON c.id = m.campaign_id
+                 WHERE c.state = 'running' AND c.reminder_days > 0
+                   AND c.reminder_template_id IS NOT NULL
+                   AND m.state = 'contacted' AND NOT COALESCE(m.reminded, FALSE)
+                   AND m.contact_date <= %s - make_interval(days => c.reminder_days)
+                 ORDER BY m.campaign_id, m.id
+                """,
+                now,
+            ),
+            "call": SQL(
+                """
+                SELECT m.id FROM winback_campaign_member m
+                  JOIN winback_campaign c ON c.id = m.campaign_id
+                 WHERE c.state = 'running' AND m.state = 'contacted'
+                   AND NOT COALESCE(m.call_scheduled, FALSE)
+                   AND m.contact_date <= %s - make_interval(days => c.call_delay_days)
+                 ORDER BY m.campaign_id, m.id
+                """,
+                now,
+            ),
+        }
+
+    def _job_remaining(self):
+        """How many campaigns and members the job still has to take."""
+        self.env.flush_all()
+        counts = SQL(" + ").join(
+            SQL("(SELECT count(*) FROM (%s) q)", query) for query in self._job_queries().values()
+        )
+        [(remaining,)] = self.env.execute_query(SQL("SELECT %s", counts))
+        return remaining
+
+    def _job_target_one(self):
+        """Turn the segment of one started campaign (or of a continuous one, once a day)
+        into members."""
+        ids = self._claim(self._job_queries()["target"], 1)
+        if not ids:
+            return 0
+        campaign = self.browse(ids)
+        campaign._target()
+        # sudo: the job's bookkeeping, not a field a user sets
+        campaign.sudo().targeted_date = fields.Datetime.now()
+        return 1
+
+    def _job_first_step_chunk(self):
+        """D0 for one chunk of the members waiting for it, best customers first."""
+        members = self._claim_members("first_step", FIRST_STEP_CHUNK)
+        for campaign, chunk in members.grouped("campaign_id").items():
+            campaign._lock_budget()
+            # the offers are the starter's, checked by the charter as if granted at Start
+            starter = campaign.started_by_id or self.env.user
+            campaign = campaign.with_user(starter).with_company(campaign.company_id)
+            accepted = campaign._grant_offers(chunk.with_env(campaign.env))
+            if accepted:
+                campaign._send_first_emails(accepted)
+        return len(members)
+
+    def _job_reminder_chunk(self):
+        members = self._claim_members("reminder", STEP_CHUNK)
+        for campaign, chunk in members.grouped("campaign_id").items():
+            campaign._lock_budget()
+            campaign._send_reminders(chunk)
+        return len(members)
+
+    def _job_call_chunk(self):
+        members = self._claim_members("call", STEP_CHUNK)
+        for campaign, chunk in members.grouped("campaign_id").items():
+            campaign._schedule_calls(chunk)
+        return len(members)
+
+    def _claim_members(self, kind, limit):
+        ids = self._claim(self._job_queries()[kind], limit)
+        return self.env["winback.campaign.member"].browse(ids)
+
+    def _lock_budget(self):
+        """Two workers spending one campaign's budget wait for each other (a campaign
+        without budget has nothing to share)."""
+        self.ensure_one()
+        if self.budget:
+            self.env.execute_query(
+                SQL("SELECT id FROM winback_campaign WHERE id = %s FOR UPDATE", self.id)
+            )
+            self.invalidate_recordset(["cost"])

@@ -1,0 +1,124 @@
+"""Start returns at once; the campaign's background job works in chunks that fit the
+worker limits, shows its progress, and stops with the campaign."""
+
+from unittest.mock import patch
+
+from odoo.addons.winback.models import winback_campaign_jobs
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+from odoo.tools import config
+
+from . import common
+
+# Worker limits lowered to a few hundredths of a second: one call of the job takes one
+# chunk, then returns and says what remains (as under real limits with a large segment).
+TINY_LIMITS = {"limit_time_cpu": 0.02, "limit_time_real": 0.02, "limit_time_real_cron": -1}
+
+
+@tagged("post_install", "-at_install")
+class TestCampaignJob(common.WinbackCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sleepers = cls._sleepers("Napper {:02d}", 9)
+        cls.env["winback.customer.score"]._compute_company_scores(cls.company)
+        cls.campaign = (
+            cls.env["winback.campaign"]
+            .with_user(cls.manager)
+            .create(
+                {
+                    "name": "In the background",
+                    "company_id": cls.company.id,
+                    "segment_dormant": True,
+                    "segment_lost": True,
+                    "min_orders": 2,
+                    "holdout_percent": 0,
+                    "gesture_type_id": cls.gesture_type.id,
+                    "partner_domain": f"[('id', 'in', {cls.sleepers.ids})]",
+                }
+            )
+        )
+        cls.jobs = cls.env["ir.cron"].search([("code", "like", "_cron_process_campaigns")])
+
+    def _call_job_once(self):
+        """One call of the job under tiny limits, two members a chunk; returns what the
+        call reported as remaining."""
+        with (
+            patch.dict(config.options, TINY_LIMITS),
+            patch.object(winback_campaign_jobs, "FIRST_STEP_CHUNK", 2),
+        ):
+            self.env["winback.campaign"]._cron_process_campaigns()
+        return self.env["winback.campaign"]._job_remaining()
+
+    def _progress(self):
+        self.campaign.invalidate_recordset()
+        campaign = self.campaign.with_user(self.manager)
+        return (
+            campaign.job_state,
+            campaign.member_count,
+            campaign.offer_count,
+            campaign.emailed_count,
+            campaign.pending_count,
+        )
+
+    def test_start_triggers_the_job_and_returns(self):
+        self.assertEqual(len(self.jobs), 2, "two shards of the campaign job")
+        self.env["ir.cron.trigger"].search([("cron_id", "in", self.jobs.ids)]).unlink()
+        self.campaign.with_user(self.manager).action_start()
+        self.assertEqual(self.campaign.state, "running")
+        self.assertFalse(self.campaign.member_ids, "nobody is targeted inside the request")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "in", self.jobs.ids)])
+        self.assertEqual(triggers.cron_id, self.jobs, "both shards are woken")
+        self.assertEqual(self._progress(), ("queued", 0, 0, 0, 0))
+
+    def test_agent_cannot_start(self):
+        with self.assertRaises(AccessError):
+            self.campaign.with_user(self.agent).action_start()
+        self.assertEqual(self.campaign.state, "draft")
+
+    def test_chunks_with_lowered_limits_take_each_member_once(self):
+        self.campaign.with_user(self.manager).action_start()
+        self.assertEqual(self._call_job_once(), 9, "first call: the segment, then it stops")
+        self.assertEqual(self._progress(), ("running", 9, 0, 0, 9))
+        self.assertEqual(self._call_job_once(), 7, "second call: one chunk of two")
+        state, _members, offers, emailed, pending = self._progress()
+        self.assertEqual((state, offers, emailed, pending), ("running", 2, 2, 7))
+        richest = self.campaign.member_ids.sorted(lambda m: (-m.revenue_before, m.id))[:2]
+        self.assertTrue(all(richest.mapped("contacted")), "best customers first")
+        calls, remaining = 2, 7
+        while remaining and calls < 20:
+            remaining = self._call_job_once()
+            calls += 1
+        self.assertEqual(calls, 6, "the targeting call, then 9 members 2 per call")
+        self.assertEqual(self._progress(), (False, 9, 9, 9, 0))
+        members = self.campaign.member_ids
+        self.assertEqual(len(members.gesture_id), 9, "one offer each")
+        gestures = self.env["loyalty.gesture"].search(
+            [("partner_id", "in", self.sleepers.ids), ("type_id", "=", self.gesture_type.id)]
+        )
+        self.assertEqual(gestures, members.gesture_id, "and no other")
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "winback.campaign.member"), ("res_id", "in", members.ids)]
+        )
+        self.assertEqual(sorted(mails.mapped("res_id")), sorted(members.ids), "one email each")
+        self.assertEqual(self.campaign.contacted_count, 9)
+
+    def test_stop_halts_the_job(self):
+        self.campaign.with_user(self.manager).action_start()
+        self._call_job_once()
+        self._call_job_once()
+        self.campaign.with_user(self.manager).action_stop()
+        self.assertEqual(self._call_job_once(), 0, "a stopped campaign leaves nothing to do")
+        self._call_job_once()
+        members = self.campaign.member_ids
+        self.assertEqual(len(members.filtered("contacted")), 2, "nobody contacted after Stop")
+        self.assertEqual(len(members.gesture_id), 2)
+        self.assertFalse(self._progress()[0], "no background job shown once stopped")
+
+    def test_rerun_changes_nothing(self):
+        self._start_campaign(self.campaign.with_user(self.manager))
+        before = (len(self.campaign.member_ids), len(self.env["mail.mail"].search([])))
+        self.env["winback.campaign"]._cron_process_campaigns()
+        self.assertEqual(
+            (len(self.campaign.member_ids), len(self.env["mail.mail"].search([]))), before
+        )
