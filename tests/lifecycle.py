@@ -33,8 +33,8 @@ MIGRATED = [
     ),
     (
         "winback 18.0.1.2.0 post-campaign_job: started campaigns are not targeted again",
-        """SELECT count(*) = 0 FROM winback_campaign
-            WHERE state != 'draft' AND targeted_date IS NULL""",
+        """SELECT count(*) > 0 AND count(*) FILTER (WHERE targeted_date IS NULL) = 0
+             FROM winback_campaign WHERE state != 'draft'""",
     ),
 ]
 UNINSTALL = """
@@ -156,6 +156,11 @@ class Lifecycle:
         given = self.given()
         # A setting an administrator changed must survive the upgrade.
         self.query("UPDATE res_company SET care_contact_max = 7 WHERE id = 1 RETURNING id")
+        # A campaign running when the upgrade comes (started by the previous version).
+        self.query(
+            "UPDATE winback_campaign SET state = 'running', date_start = now() "
+            "WHERE state = 'draft' RETURNING id"
+        )
         self.odoo("upgrade", ["-u", ",".join(ADDONS), "--stop-after-init"])
         after = self.counts(tables)
         changed = {t: (before[t], after[t]) for t in tables if before[t] != after[t]}
