@@ -19,6 +19,11 @@ class TestCampaignTour(screens.ScreensMixin, HttpCase, common.WinbackCase):
         action = self.env.ref("winback.winback_campaign_action")
         self.start_tour(f"/odoo/action-{action.id}", "winback_campaign_tour", login="wb_manager")
         campaign = self.env["winback.campaign"].search([("name", "=", "Tour win-back")])
+        self.assertFalse(campaign.member_ids, "Start only queued the job")
+        self._run_campaign_job()
+        self.start_tour(
+            f"/odoo/action-{action.id}", "winback_campaign_results_tour", login="wb_manager"
+        )
         self.assertRecordValues(
             campaign,
             [

@@ -4,7 +4,7 @@ import {careScreenshot} from "@loyalty_gesture/../tests/tours/care_screenshot";
 import {registry} from "@web/core/registry";
 
 // A care manager creates a win-back campaign on dormant and lost customers with a
-// holdout and an offer, starts it and reads its members and results on the form.
+// holdout and an offer and starts it: the form says it is starting in the background.
 registry.category("web_tour.tours").add("winback_campaign_tour", {
     steps: () => [
         {
@@ -57,6 +57,26 @@ registry.category("web_tour.tours").add("winback_campaign_tour", {
         {
             content: "The campaign runs",
             trigger: ".o_statusbar_status .o_arrow_button_current[data-value='running']",
+        },
+        {
+            content: "It says it is starting in the background",
+            trigger: ".o_form_view .o_winback_job_queued",
+            run: () => careScreenshot("07_campaign_starting"),
+        },
+    ],
+});
+
+// Once the background job has run: the manager reads the results and the members.
+registry.category("web_tour.tours").add("winback_campaign_results_tour", {
+    steps: () => [
+        {
+            content: "Open the started campaign",
+            trigger: ".o_list_view .o_data_row td[name='name']:contains('Tour win-back')",
+            run: "click",
+        },
+        {
+            content: "No background job left",
+            trigger: ".o_form_view:not(:has(.o_winback_job_queued, .o_winback_job_running)) .o_field_widget[name='holdout_count']",
         },
         {
             content: "Its results are shown",
