@@ -62,7 +62,7 @@ for line in open(sys.argv[1]):
 PYEOF
     then
         log "installing the test requirements from PyPI"
-        "$PY" -m pip install -q -r "$ROOT/tests/requirements.txt" || die "pip could not install tests/requirements.txt"
+        "$PY" -m pip install -q -r "$ROOT/tests/requirements.txt" -c "$ROOT/tests/constraints.txt" || die "pip could not install tests/requirements.txt"
     fi
 }
 

@@ -61,11 +61,30 @@ def cron_chunk_seconds():
     return min(limits, default=120) / (2 * MAX_BATCH_PER_CRON_JOB)
 
 
+# Seconds one row of each kind of chunk took last, in this process (see CronClock).
+_ROW_SECONDS = {}
+# The pace assumed before the first chunk of a kind: ``maximum`` rows in this many seconds.
+_FIRST_GUESS_SECONDS = 3.0
+
+
 class CronClock:
-    """The time left to one call of a scheduled action (see :func:`cron_chunk_seconds`)."""
+    """The time left to one call of a scheduled action (see :func:`cron_chunk_seconds`),
+    and how many rows the next chunk may take to end within it."""
 
     def __init__(self, seconds=None):
         self.deadline = time.monotonic() + (seconds or cron_chunk_seconds())
 
     def expired(self):
         return time.monotonic() >= self.deadline
+
+    def chunk_size(self, kind, maximum):
+        """Rows of ``kind`` that fit in the time left at the pace of the last chunk of
+        that kind (at least one, at most ``maximum``)."""
+        left = max(0.0, self.deadline - time.monotonic())
+        pace = _ROW_SECONDS.get(kind, _FIRST_GUESS_SECONDS / maximum)
+        return max(1, min(maximum, int(left / pace)))
+
+    def record(self, kind, rows, seconds):
+        """Remember the pace of a chunk of ``rows`` rows of ``kind`` that took ``seconds``."""
+        if rows:
+            _ROW_SECONDS[kind] = seconds / rows

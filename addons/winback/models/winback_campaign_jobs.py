@@ -1,8 +1,13 @@
+import time
+
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
 from odoo.tools import SQL
 
-# Members a chunk of the campaign job takes at once (each chunk is one transaction).
+# Most members a chunk of the campaign job takes (each chunk is one transaction); fewer
+# when the pace of the last chunk says they would not fit in the call's time.
 FIRST_STEP_CHUNK = 200
 STEP_CHUNK = 500
 
@@ -93,17 +98,19 @@ class WinbackCampaign(models.Model):
         results of every campaign. Safe to rerun and to run on several workers at once."""
         clock = CronClock()
         done = 0
-        for chunk in (
-            self._job_target_one,
-            self._job_first_step_chunk,
-            self._job_reminder_chunk,
-            self._job_call_chunk,
+        for kind, chunk, maximum in (
+            ("target", self._job_target_chunk, 1),
+            ("first_step", self._job_first_step_chunk, FIRST_STEP_CHUNK),
+            ("reminder", self._job_reminder_chunk, STEP_CHUNK),
+            ("call", self._job_call_chunk, STEP_CHUNK),
         ):
             # at least one chunk per call, however short its time
             while not (done and clock.expired()):
-                count = chunk()
+                started = time.monotonic()
+                count = chunk(clock.chunk_size(f"winback.{kind}", maximum))
                 if not count:
                     break
+                clock.record(f"winback.{kind}", count, time.monotonic() - started)
                 done += count
                 self._commit_chunk(done)
             if done and clock.expired():
@@ -125,9 +132,14 @@ class WinbackCampaign(models.Model):
         """The ids ``query`` selects (member or campaign ids), at most ``limit``, locked
         for this transaction and skipped by the others."""
         self.env.flush_all()
-        rows = self.env.execute_query(
-            SQL("%s LIMIT %s FOR UPDATE SKIP LOCKED", query, limit),
-        )
+        try:
+            with self.env.cr.savepoint():
+                rows = self.env.execute_query(
+                    SQL("%s LIMIT %s FOR UPDATE SKIP LOCKED", query, limit),
+                )
+        except psycopg2.errors.SerializationFailure:
+            # another worker changed these rows since this transaction began: theirs
+            return []
         return [row[0] for row in rows]
 
     def _job_queries(self):
@@ -185,21 +197,22 @@ class WinbackCampaign(models.Model):
         [(remaining,)] = self.env.execute_query(SQL("SELECT %s", counts))
         return remaining
 
-    def _job_target_one(self):
-        """Turn the segment of one started campaign (or of a continuous one, once a day)
-        into members."""
-        ids = self._claim(self._job_queries()["target"], 1)
+    def _job_target_chunk(self, limit=1):
+        """Turn the segment of started campaigns (or of continuous ones, once a day)
+        into members, ``limit`` campaigns at a time."""
+        ids = self._claim(self._job_queries()["target"], limit)
         if not ids:
             return 0
-        campaign = self.browse(ids)
-        campaign._target()
+        campaigns = self.browse(ids)
+        for campaign in campaigns:
+            campaign._target()
         # sudo: the job's bookkeeping, not a field a user sets
-        campaign.sudo().targeted_date = fields.Datetime.now()
-        return 1
+        campaigns.sudo().targeted_date = fields.Datetime.now()
+        return len(campaigns)
 
-    def _job_first_step_chunk(self):
+    def _job_first_step_chunk(self, limit):
         """D0 for one chunk of the members waiting for it, best customers first."""
-        members = self._claim_members("first_step", FIRST_STEP_CHUNK)
+        members = self._claim_members("first_step", limit)
         for campaign, chunk in members.grouped("campaign_id").items():
             campaign._lock_budget()
             # the offers are the starter's, checked by the charter as if granted at Start
@@ -210,15 +223,15 @@ class WinbackCampaign(models.Model):
                 campaign._send_first_emails(accepted)
         return len(members)
 
-    def _job_reminder_chunk(self):
-        members = self._claim_members("reminder", STEP_CHUNK)
+    def _job_reminder_chunk(self, limit):
+        members = self._claim_members("reminder", limit)
         for campaign, chunk in members.grouped("campaign_id").items():
             campaign._lock_budget()
             campaign._send_reminders(chunk)
         return len(members)
 
-    def _job_call_chunk(self):
-        members = self._claim_members("call", STEP_CHUNK)
+    def _job_call_chunk(self, limit):
+        members = self._claim_members("call", limit)
         for campaign, chunk in members.grouped("campaign_id").items():
             campaign._schedule_calls(chunk)
         return len(members)

@@ -3,7 +3,6 @@ worker limits, shows its progress, and stops with the campaign."""
 
 from unittest.mock import patch
 
-from odoo.addons.winback.models import winback_campaign_jobs
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import config
@@ -41,12 +40,9 @@ class TestCampaignJob(common.WinbackCase):
         cls.jobs = cls.env["ir.cron"].search([("code", "like", "_cron_process_campaigns")])
 
     def _call_job_once(self):
-        """One call of the job under tiny limits, two members a chunk; returns what the
-        call reported as remaining."""
-        with (
-            patch.dict(config.options, TINY_LIMITS),
-            patch.object(winback_campaign_jobs, "FIRST_STEP_CHUNK", 2),
-        ):
+        """One call of the job under tiny limits (one chunk of one member: no time for
+        more); returns what remains."""
+        with patch.dict(config.options, TINY_LIMITS):
             self.env["winback.campaign"]._cron_process_campaigns()
         return self.env["winback.campaign"]._job_remaining()
 
@@ -80,16 +76,16 @@ class TestCampaignJob(common.WinbackCase):
         self.campaign.with_user(self.manager).action_start()
         self.assertEqual(self._call_job_once(), 9, "first call: the segment, then it stops")
         self.assertEqual(self._progress(), ("running", 9, 0, 0, 9))
-        self.assertEqual(self._call_job_once(), 7, "second call: one chunk of two")
+        self.assertEqual(self._call_job_once(), 8, "second call: one chunk of one member")
         state, _members, offers, emailed, pending = self._progress()
-        self.assertEqual((state, offers, emailed, pending), ("running", 2, 2, 7))
-        richest = self.campaign.member_ids.sorted(lambda m: (-m.revenue_before, m.id))[:2]
-        self.assertTrue(all(richest.mapped("contacted")), "best customers first")
-        calls, remaining = 2, 7
+        self.assertEqual((state, offers, emailed, pending), ("running", 1, 1, 8))
+        richest = self.campaign.member_ids.sorted(lambda m: (-m.revenue_before, m.id))[:1]
+        self.assertTrue(richest.contacted, "best customers first")
+        calls, remaining = 2, 8
         while remaining and calls < 20:
             remaining = self._call_job_once()
             calls += 1
-        self.assertEqual(calls, 6, "the targeting call, then 9 members 2 per call")
+        self.assertEqual(calls, 10, "the targeting call, then one member per call")
         self.assertEqual(self._progress(), (False, 9, 9, 9, 0))
         members = self.campaign.member_ids
         self.assertEqual(len(members.gesture_id), 9, "one offer each")
@@ -111,8 +107,9 @@ class TestCampaignJob(common.WinbackCase):
         self.assertEqual(self._call_job_once(), 0, "a stopped campaign leaves nothing to do")
         self._call_job_once()
         members = self.campaign.member_ids
-        self.assertEqual(len(members.filtered("contacted")), 2, "nobody contacted after Stop")
-        self.assertEqual(len(members.gesture_id), 2)
+        self.assertEqual(len(members.filtered("contacted")), 1, "nobody contacted after Stop")
+        self.assertEqual(len(members.gesture_id), 1)
+        self.assertEqual(len(members.filtered(lambda m: m.state == "targeted")), 8)
         self.assertFalse(self._progress()[0], "no background job shown once stopped")
 
     def test_rerun_changes_nothing(self):
