@@ -11,7 +11,7 @@ fails on any error the browser logs. The tours cover buttons.
 import re
 import time
 
-from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.loyalty_gesture.tests.common import care_user
 from odoo.tests import HttpCase, tagged
 
 CLICKBOT = (
@@ -32,14 +32,7 @@ class TestClickEverywhereAsRoles(HttpCase):
 
         def user(login, groups):
             # browser_js logs in with the login as password: at least 8 characters
-            return mail_new_test_user(
-                cls.env,
-                login=login,
-                groups=groups,
-                company_id=company.id,
-                company_ids=[(6, 0, company.ids)],
-                tour_enabled=False,
-            )
+            return care_user(cls.env, login, groups, company, tour_enabled=False)
 
         cls.agent = user("clickagent", "loyalty_gesture.group_care_agent")
         cls.manager = user(

@@ -10,7 +10,7 @@ and contact log; a Helpdesk manager without Customer Care rights reaches none of
 
 import ast
 
-from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.loyalty_gesture.tests.common import care_user
 from odoo.tests import TransactionCase, tagged
 
 CARE_MODULES = ("loyalty_gesture", "satisfaction_survey", "winback")
@@ -27,13 +27,7 @@ class TestMenuReachability(TransactionCase):
         company = cls.env.company
 
         def user(login, groups):
-            return mail_new_test_user(
-                cls.env,
-                login=login,
-                groups=groups,
-                company_id=company.id,
-                company_ids=[(6, 0, company.ids)],
-            )
+            return care_user(cls.env, login, groups, company)
 
         cls.users = {
             "agent": user("reach_agent", AGENT),

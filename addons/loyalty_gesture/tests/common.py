@@ -18,6 +18,18 @@ def load_migration(module, version, script):
     return migration
 
 
+def care_user(env, login, groups, company, **values):
+    """A user of ``company`` only, in ``groups`` (comma-separated xml ids); password = login."""
+    return mail_new_test_user(
+        env,
+        login=login,
+        groups=groups,
+        company_id=company.id,
+        company_ids=[(6, 0, company.ids)],
+        **values,
+    )
+
+
 class CareCase(TransactionCase):
     """Two companies, an agent and a manager in each, a customer and gesture types.
 
@@ -67,14 +79,7 @@ class CareCase(TransactionCase):
     @classmethod
     def care_user(cls, login, groups, company=None):
         """A user of ``company`` only (the first company by default); password = login."""
-        company = company or cls.company
-        return mail_new_test_user(
-            cls.env,
-            login=login,
-            groups=groups,
-            company_id=company.id,
-            company_ids=[(6, 0, company.ids)],
-        )
+        return care_user(cls.env, login, groups, company or cls.company)
 
     @classmethod
     def make_partner(cls, name, **values):
