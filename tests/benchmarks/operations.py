@@ -155,8 +155,9 @@ class WinbackScoring:
 
 class CampaignTargeting:
     """Targeting a win-back campaign over every at-risk, dormant and lost customer with a
-    10 % holdout (`winback.campaign._target`, one INSERT … SELECT) vs the same split with a
-    hash into a plain table (coupon issuance: next operation)."""
+    10 % holdout (`winback.campaign._target`, one INSERT … SELECT with the exclusion
+    reasons) vs a bare INSERT of the same customers, split by the same hash, into the same
+    member table (same constraints and indexes on both sides)."""
 
     name = "campaign targeting"
     module = "winback"
@@ -185,16 +186,25 @@ class CampaignTargeting:
         env.cr.execute(
             SQL(
                 """
-                CREATE TEMP TABLE bench_members AS
-                SELECT s.partner_id,
-                       mod(('x' || substr(md5(%s::text || '-' || s.partner_id::text), 1, 7)
-                           )::bit(28)::int, 10000) < 1000 AS is_holdout
-                  FROM winback_customer_score s JOIN res_partner p ON p.id = s.partner_id
-                 WHERE s.company_id = %s AND s.status IN ('at_risk', 'dormant', 'lost')
-                   AND p.active
+                INSERT INTO winback_campaign_member (
+                    campaign_id, company_id, partner_id, status_at_start, churn_risk_at_start,
+                    revenue_before, is_holdout, state, contacted, reactivated, relapsed,
+                    call_scheduled, revenue, offer_cost,
+                    create_uid, write_uid, create_date, write_date)
+                SELECT %(campaign)s, s.company_id, s.partner_id, s.status, s.churn_risk,
+                       s.revenue, h.bucket < 1000,
+                       CASE WHEN h.bucket < 1000 THEN 'holdout' ELSE 'targeted' END,
+                       FALSE, FALSE, FALSE, FALSE, 0, 0, 1, 1, now(), now()
+                  FROM winback_customer_score s
+                  JOIN res_partner p ON p.id = s.partner_id,
+                       LATERAL (SELECT mod(('x' || substr(md5(%(campaign)s::text || '-'
+                                   || s.partner_id::text), 1, 7))::bit(28)::int, 10000)
+                               AS bucket) h
+                 WHERE s.company_id = %(company)s
+                   AND s.status IN ('at_risk', 'dormant', 'lost') AND p.active
                 """,
-                self.campaign.id,
-                env.company.id,
+                campaign=self.campaign.id,
+                company=env.company.id,
             )
         )
         return env.cr.rowcount

@@ -66,12 +66,14 @@ class WinbackCampaign(models.Model):
                       JOIN res_partner p ON p.id = s.partner_id
                  LEFT JOIN mail_blacklist bl
                         ON bl.email = p.email_normalized AND bl.active
-                 LEFT JOIN LATERAL (
-                        SELECT m.id FROM winback_campaign_member m
+                 LEFT JOIN (
+                        -- customers in another running campaign: one hashed set, not a
+                        -- lookup per customer
+                        SELECT DISTINCT m.partner_id AS id FROM winback_campaign_member m
                           JOIN winback_campaign c ON c.id = m.campaign_id
-                         WHERE m.partner_id = s.partner_id AND c.state = 'running'
-                           AND c.id != %(campaign)s AND m.state != 'excluded'
-                         LIMIT 1) busy ON TRUE
+                         WHERE c.state = 'running' AND c.id != %(campaign)s
+                           AND m.state != 'excluded'
+                        ) busy ON busy.id = s.partner_id
                      WHERE s.company_id = %(company)s
                        AND (s.status = ANY(%(statuses)s)
                             OR (%(expected)s AND s.expected_order_date < %(today)s))
