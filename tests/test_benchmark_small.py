@@ -272,6 +272,8 @@ class TestBenchmarkSmall(TransactionCase):
             )
             last = max(d for d, _v in orders)
             self.assertEqual(row["days_since_last_order"], (self.today - last.date()).days)
+            first = relativedelta(self.today, min(d for d, _v in orders).date())
+            self.assertEqual(row["seniority_months"], first.years * 12 + first.months)
             self.assertEqual(row["gesture_count_12m"], 0)
         self._grow()
         partners = self.env["res.partner"].browse(datagen.customer_ids(self.env))

@@ -11,7 +11,9 @@ from odoo.tools import SQL
 
 class CustomerMetrics:
     """`res.partner._care_metrics()` over every customer (the registry the charter, portraits
-    and the gesture wizard read) vs one GROUP BY writing the same figures into a plain table."""
+    and the gesture wizard read: orders, points, coupons used, tickets, gestures over 12
+    months against the peers' medians, last NPS and CSAT, win-back status) vs one bare SQL
+    statement writing the same figures into a plain table."""
 
     name = "customer metrics"
     module = "loyalty_gesture"
@@ -23,23 +25,77 @@ class CustomerMetrics:
         return len(env["res.partner"].browse(self.ids)._care_metrics())
 
     def baseline(self, env):
+        company = env.company
         env.cr.execute(
             SQL(
                 """
                 CREATE TEMP TABLE bench_metrics AS
-                SELECT p.commercial_partner_id AS partner_id,
-                       sum(so.amount_untaxed) AS revenue,
-                       sum(so.amount_untaxed) FILTER (
-                           WHERE so.date_order >= now() - interval '1 year') AS revenue_12m,
-                       count(*) AS order_count,
-                       min(so.date_order) AS first_order,
-                       max(so.date_order) AS last_order
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.state = 'sale' AND p.commercial_partner_id = ANY(%s)
-              GROUP BY p.commercial_partner_id
+                WITH c AS (
+                    SELECT DISTINCT commercial_partner_id AS id FROM res_partner
+                     WHERE id = ANY(%(partners)s)
+                ), o AS (
+                    SELECT p.commercial_partner_id AS id, sum(so.amount_untaxed) AS revenue,
+                           sum(so.amount_untaxed) FILTER (
+                               WHERE so.date_order >= now() - interval '1 year') AS revenue_12m,
+                           count(*) AS order_count, min(so.date_order) AS first_order,
+                           max(so.date_order) AS last_order
+                      FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.state = 'sale' AND p.commercial_partner_id IN (SELECT id FROM c)
+                  GROUP BY p.commercial_partner_id
+                ), k AS (
+                    SELECT partner_id AS id, sum(points) AS points FROM loyalty_card
+                     WHERE active AND program_id = %(program)s
+                  GROUP BY partner_id
+                ), g AS (
+                    SELECT commercial_partner_id AS id, count(*) AS coupons,
+                           count(DISTINCT coupon_card_id) FILTER (WHERE EXISTS (
+                               SELECT 1 FROM sale_order_line sol
+                                 JOIN sale_order so ON so.id = sol.order_id AND so.state = 'sale'
+                                WHERE sol.coupon_id = coupon_card_id)) AS redeemed
+                      FROM loyalty_gesture WHERE coupon_card_id IS NOT NULL
+                  GROUP BY commercial_partner_id
+                ), t AS (
+                    SELECT commercial_partner_id AS id, count(*) AS tickets FROM helpdesk_ticket
+                     WHERE active AND create_date >= now() - interval '1 year'
+                  GROUP BY commercial_partner_id
+                ), g12 AS (
+                    SELECT commercial_partner_id AS id, count(*) AS n, sum(value) AS v,
+                           max(create_date) AS last_date
+                      FROM loyalty_gesture
+                     WHERE company_id = %(company)s AND create_date >= now() - interval '1 year'
+                       AND state IN ('to_approve', 'approved', 'done', 'followed_up')
+                  GROUP BY commercial_partner_id
+                ), peers AS (
+                    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS median_n,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median_v
+                      FROM g12
+                ), answers AS (
+                    SELECT DISTINCT ON (commercial_partner_id, kind)
+                           commercial_partner_id AS id, kind, score, nps_category
+                      FROM satisfaction_request
+                     WHERE state = 'answered' AND commercial_partner_id IN (SELECT id FROM c)
+                  ORDER BY commercial_partner_id, kind, answered_date DESC, id DESC
+                )
+                SELECT c.id, o.revenue, o.revenue_12m, o.order_count, o.first_order,
+                       o.last_order, k.points, g.coupons, g.redeemed, t.tickets,
+                       g12.n, g12.v, g12.last_date, peers.median_n,
+                       g12.n > 3 * peers.median_n AS abuse,
+                       nps.score AS last_nps, nps.nps_category = 'detractor' AS detractor,
+                       csat.score AS last_csat, s.status, s.churn_risk
+                  FROM c CROSS JOIN peers
+             LEFT JOIN o ON o.id = c.id
+             LEFT JOIN k ON k.id = c.id
+             LEFT JOIN g ON g.id = c.id
+             LEFT JOIN t ON t.id = c.id
+             LEFT JOIN g12 ON g12.id = c.id
+             LEFT JOIN answers nps ON nps.id = c.id AND nps.kind = 'nps'
+             LEFT JOIN answers csat ON csat.id = c.id AND csat.kind = 'csat'
+             LEFT JOIN winback_customer_score s
+                    ON s.partner_id = c.id AND s.company_id = %(company)s
                 """,
-                self.ids,
+                partners=self.ids,
+                program=company._care_points_program().id or 0,
+                company=company.id,
             )
         )
         return env.cr.rowcount

@@ -103,7 +103,10 @@ class ResPartner(models.Model):
                     SELECT p.commercial_partner_id AS id, SUM(so.amount_untaxed) AS amount,
                            COALESCE(SUM(so.amount_untaxed)
                                     FILTER (WHERE so.date_order >= %(since)s), 0) AS amount_12m,
-                           COUNT(*) AS n, MIN(so.date_order) AS first, MAX(so.date_order) AS last
+                           COUNT(*) AS n, MIN(so.date_order) AS first, MAX(so.date_order) AS last,
+                           ((EXTRACT(YEAR FROM %(today)s) - EXTRACT(YEAR FROM MIN(so.date_order)))
+                            * 12 + EXTRACT(MONTH FROM %(today)s)
+                            - EXTRACT(MONTH FROM MIN(so.date_order)))::int AS months
                       FROM sale_order so
                       JOIN res_partner p ON p.id = so.partner_id
                      WHERE so.state = 'sale' AND p.commercial_partner_id IN (SELECT id FROM c)
@@ -132,7 +135,11 @@ class ResPartner(models.Model):
                        AND ticket.create_date >= %(tickets_since)s
                      GROUP BY ticket.commercial_partner_id
                 )
-                SELECT c.id, o.amount, o.amount_12m, o.n, o.first, o.last, k.points,
+                SELECT c.id, o.amount, o.amount_12m, o.n,
+                       -- whole months since the first order, as relativedelta counts them
+                       -- (a month from the 31st ends on the 30th when the month is short)
+                       o.months - (%(today)s < o.first::date + make_interval(months => o.months))::int,
+                       %(today)s - o.last::date, k.points,
                        g.coupons, g.redeemed, COALESCE(t.tickets, 0)
                   FROM c
                   LEFT JOIN o ON o.id = c.id
@@ -141,13 +148,14 @@ class ResPartner(models.Model):
                   LEFT JOIN t ON t.id = c.id
                 """,
                 since=year_ago,
+                today=today,
                 tickets_since=fields.Datetime.now() - relativedelta(years=1),
                 partners=self.ids,
                 program=program.id or None,
             )
         )
         metrics = {}
-        for partner_id, amount, amount_12m, count, first, last, *others in rows:
+        for partner_id, amount, amount_12m, count, months, days, *others in rows:
             points, coupons, redeemed, tickets = others
             metrics[partner_id] = row = {
                 "revenue": 0.0,
@@ -167,12 +175,11 @@ class ResPartner(models.Model):
                 row["coupon_use_rate"] = round(100.0 * redeemed / coupons, 1)
             if not count:
                 continue
-            first_months = relativedelta(today, first.date())
             row.update(
                 revenue=amount,
                 revenue_12m=amount_12m,
                 order_count=count,
-                seniority_months=first_months.years * 12 + first_months.months,
-                days_since_last_order=(today - last.date()).days,
+                seniority_months=months,
+                days_since_last_order=days,
             )
         return metrics

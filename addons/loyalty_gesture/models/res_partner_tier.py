@@ -118,19 +118,24 @@ class ResPartner(models.Model):
         company = self.env.company
         partner_ids = list(metrics)
         self._care_metrics_gestures(metrics, partner_ids, company)
+        tier_for = self._care_tier_picker(company)
         for row in metrics.values():
-            row["tier"] = self._care_tier_for(row["revenue_12m"], company)
+            row["tier"] = tier_for(row["revenue_12m"])
         return metrics
 
     @api.model
     def _care_tier_for(self, revenue, company):
-        if revenue >= company.care_tier_vip_revenue and company.care_tier_vip_revenue:
-            return "vip"
-        if revenue >= company.care_tier_gold_revenue and company.care_tier_gold_revenue:
-            return "gold"
-        if revenue >= company.care_tier_silver_revenue and company.care_tier_silver_revenue:
-            return "silver"
-        return "standard"
+        return self._care_tier_picker(company)(revenue)
+
+    @api.model
+    def _care_tier_picker(self, company):
+        """``revenue → tier`` for ``company`` (its floors read once, not per customer)."""
+        floors = [
+            (tier, company[f"care_tier_{tier}_revenue"]) for tier in ("vip", "gold", "silver")
+        ]
+        return lambda revenue: next(
+            (tier for tier, floor in floors if floor and revenue >= floor), "standard"
+        )
 
     def _care_metrics_gestures(self, metrics, partner_ids, company):
         """Gesture count/value/last date over 12 months, and the abuse guard, in one query."""
