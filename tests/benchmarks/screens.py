@@ -267,7 +267,12 @@ class Screen:
 
 def _scores(env):
     env.cr.execute(
-        SQL("SELECT 1 FROM winback_customer_score WHERE company_id = %s LIMIT 1", env.company.id)
+        SQL(
+            "SELECT 1 FROM winback_customer_score s JOIN res_partner p ON p.id = s.partner_id "
+            "WHERE s.company_id = %s AND p.ref = %s LIMIT 1",
+            env.company.id,
+            datagen.TAG,
+        )
     )
     if not env.cr.fetchone():
         env["winback.customer.score"]._compute_company_scores(env.company, refit=True)
