@@ -288,6 +288,10 @@ def write_results(runs):
                     f"| {rpcs} | {e.get('statements', '')} "
                     f"| {1000 * e.get('slowest_statement_s', 0):.0f} ms |"
                 )
+        # what was measured by hand around the runs (indexes before/after, causes)
+        notes = os.path.join(HERE, "results", "screens.md")
+        if os.path.exists(notes):
+            lines += ["", open(notes).read().rstrip("\n")]
     lines += [
         "",
         "Targets, at the largest scale each operation ran:",
