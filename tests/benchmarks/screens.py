@@ -110,7 +110,11 @@ def search_defaults(env, action):
     domain, group_by = list(domain), []
     view_id = action.get("search_view_id") and action["search_view_id"][0]
     arch = env[action["res_model"]].get_view(view_id, "search")["arch"]
-    defaults = {key[len("search_default_") :] for key, value in ctx.items() if value}
+    defaults = {
+        key[len("search_default_") :]
+        for key, value in ctx.items()
+        if key.startswith("search_default_") and value
+    }
     filters = [n for n in etree.fromstring(arch).iter("filter") if n.get("name") in defaults]
     filter_domains = []
     for node in filters:
