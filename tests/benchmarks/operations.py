@@ -4,6 +4,7 @@
 """
 
 import datagen
+import screens
 
 from odoo import fields
 from odoo.tools import SQL
@@ -810,6 +811,8 @@ OPERATIONS = [
     GestureEffects(),
     GrantWizard(),
 ]
+# the screens a care manager opens, through the web client's RPCs (screens.py)
+OPERATIONS += screens.SCREENS
 
 
 def available(env):

@@ -5,6 +5,8 @@
 # against its bare SQL baseline. Each scale's figures go to tests/benchmarks/results/<scale>.json
 # and RESULTS.md is rewritten from every stored scale, so the 1M scale may run on its own:
 #   bash tests/benchmarks/run.sh 1000000
+# bench.py run by hand with CARE_BENCH_REUSE=1 on a cluster of your own keeps bench_<scale>
+# and uses it again (CARE_BENCH_ONLY=name,... to time some operations on an existing dataset).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 cd "$ROOT"

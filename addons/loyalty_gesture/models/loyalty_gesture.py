@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, create_index
 
 # Once fulfilled, points and cost are what the customer got and what it cost: frozen.
 FROZEN_STATES = ("done", "followed_up")
@@ -179,6 +179,18 @@ class LoyaltyGesture(models.Model):
             "Points and costs cannot be negative.",
         ),
     ]
+
+    def _auto_init(self):
+        res = super()._auto_init()
+        # the list's order (newest first) read from an index: the Gestures screen at 1M
+        # customers, where a campaign creates thousands of gestures at the same instant
+        create_index(
+            self.env.cr,
+            "loyalty_gesture__create_date_id_index",
+            self._table,
+            ["create_date DESC", "id DESC"],
+        )
+        return res
 
     # --- CRUD ---
 
