@@ -24,6 +24,11 @@ INDEXES = [
         "(company_id, churn_risk DESC, id)",
     ),
     ("loyalty_gesture", "loyalty_gesture__create_date_id_index", "(create_date DESC, id DESC)"),
+    (
+        "winback_campaign_member",
+        "winback_campaign_member__campaign_revenue_index",
+        "(campaign_id DESC, revenue_before DESC, id)",
+    ),
 ]
 
 

@@ -1,5 +1,6 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class WinbackCampaign(models.Model):
@@ -31,6 +32,36 @@ class WinbackCampaign(models.Model):
         if self.currency_id.compare_amounts(self.offer_value, derived):
             # sudo: the value of this kind of offer is derived by the server, not chosen
             self.sudo().offer_value = derived
+
+    def _committed_cost(self):
+        """What the campaign has committed so far, as its budget counts it: each offer
+        granted at its value (redeemed or not) and unit cost, each email at the contact
+        cost. The results count an offer once used; the budget cannot wait for that, or
+        a campaign run in chunks would give more offers than it can pay for."""
+        self.ensure_one()
+        self.env["winback.campaign.member"].flush_model(
+            ["campaign_id", "gesture_id", "reminder_gesture_id", "contacted", "reminder_sent"]
+        )
+        self.env["loyalty.gesture"].flush_model(["state", "value", "type_id"])
+        [(offers, contacts)] = self.env.execute_query(
+            SQL(
+                """
+                SELECT (SELECT COALESCE(SUM(COALESCE(t.unit_cost, 0) + CASE
+                                WHEN g.state IN ('refused', 'cancelled') THEN 0
+                                ELSE g.value END), 0)
+                          FROM winback_campaign_member m
+                          JOIN loyalty_gesture g
+                            ON g.id IN (m.gesture_id, m.reminder_gesture_id)
+                          JOIN loyalty_gesture_type t ON t.id = g.type_id
+                         WHERE m.campaign_id = %(campaign)s),
+                       (SELECT COUNT(*) FILTER (WHERE contacted)
+                               + COUNT(*) FILTER (WHERE reminder_sent)
+                          FROM winback_campaign_member WHERE campaign_id = %(campaign)s)
+                """,
+                campaign=self.id,
+            )
+        )
+        return float(offers) + contacts * self.contact_cost
 
     def _submit_offers(self, members, value, reason):
         """A gesture for each of ``members``, created and submitted as a batch: the value
@@ -67,8 +98,7 @@ class WinbackCampaign(models.Model):
         self.ensure_one()
         if not members:
             return members
-        self.invalidate_recordset(["cost"])
-        spent = self.cost
+        spent = self._committed_cost()
         unit = self.offer_value + self.type_unit_cost() + self.contact_cost
         log = self.env["care.contact.log"]
         partners = members.partner_id.browse([m.partner_id.id for m in members])
@@ -193,8 +223,7 @@ class WinbackCampaign(models.Model):
         members of this campaign, past the reminder delay), within budget."""
         self.ensure_one()
         log = self.env["care.contact.log"]
-        self.invalidate_recordset(["cost"])
-        spent = self.cost
+        spent = self._committed_cost()
         offers = bool(self.reminder_offer_value and self.gesture_type_id)
         unit = self.contact_cost + (
             self.reminder_offer_value + self.type_unit_cost() if offers else 0.0

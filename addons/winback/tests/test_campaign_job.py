@@ -112,6 +112,19 @@ class TestCampaignJob(common.WinbackCase):
         self.assertEqual(len(members.filtered(lambda m: m.state == "targeted")), 8)
         self.assertFalse(self._progress()[0], "no background job shown once stopped")
 
+    def test_budget_holds_across_chunks(self):
+        """One member per call: the budget counts the offers of the earlier chunks at their
+        value, not at what they cost once used (none is used yet)."""
+        unit = 10 + 2  # offer value and unit cost of the test type, no contact cost
+        self.campaign.with_user(self.manager).write({"budget": 4 * unit})
+        self.campaign.with_user(self.manager).action_start()
+        for _call in range(12):
+            self._call_job_once()
+        members = self.campaign.member_ids
+        self.assertEqual(len(members.filtered("contacted")), 4, "four offers fit the budget")
+        self.assertEqual(len(members.filtered(lambda m: m.exclude_reason == "budget")), 5)
+        self.assertEqual(self.campaign._committed_cost(), 4 * unit)
+
     def test_rerun_changes_nothing(self):
         self._start_campaign(self.campaign.with_user(self.manager))
         before = (len(self.campaign.member_ids), len(self.env["mail.mail"].search([])))
