@@ -1,6 +1,7 @@
 """Plain helpers shared by the care models (no model)."""
 
 import time
+from datetime import datetime, timedelta
 
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 from odoo.tools import config
@@ -69,3 +70,28 @@ class CronClock:
 
     def expired(self):
         return time.monotonic() >= self.deadline
+
+
+def cron_due_since(env, triggers=True):
+    """Since when the scheduled action now running is due: its planned time if passed, and
+    with ``triggers`` the time of its earliest due trigger (a button's *run now*); None
+    when neither is due. Odoo keeps both until a call reports nothing left, so every call
+    of one pass gets the same answer. Called outside a scheduled action (shell, tests):
+    a second from now, i.e. everything not done yet in this second is due.
+    """
+    now = datetime.now().replace(microsecond=0)
+    cron_id = env.context.get("cron_id")
+    if not cron_id:
+        return now + timedelta(seconds=1)
+    # sudo: the action's own schedule, whoever it runs as
+    cron = env["ir.cron"].sudo().browse(cron_id)
+    times = [cron.nextcall] if cron.nextcall and cron.nextcall <= now else []
+    if triggers:
+        # sudo: as above
+        trigger = (
+            env["ir.cron.trigger"]
+            .sudo()
+            .search([("cron_id", "=", cron_id), ("call_at", "<=", now)], order="call_at", limit=1)
+        )
+        times += trigger.mapped("call_at")
+    return min(times, default=None)

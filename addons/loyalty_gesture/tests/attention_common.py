@@ -88,7 +88,14 @@ class AttentionCase(common.GestureCase):
         return datetime(year, month, day, 10, 0)
 
     def run_attentions(self):
-        return self.env["care.attention.rule"]._cron_process()
+        """The scheduled run, call after call until no rule has work left (each call stops
+        when its time is up); the attentions logged."""
+        Rule = self.env["care.attention.rule"]
+        since = fields.Datetime.now() + timedelta(seconds=1)
+        done = Rule._cron_process(since=since)
+        while Rule.search_count(Rule._attention_due_domain(since)):
+            done += Rule._cron_process(since=since)
+        return done
 
     def attentions(self, rule, **domain):
         return self.Attention.search(
