@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from . import common, points_common
+from .cron_common import tiny_cron_limits
 
 
 @tagged("post_install", "-at_install")
