@@ -38,8 +38,9 @@ class CareAttentionRule(models.Model):
 
     @api.model
     def _cron_process(self, batch_size=200, commit=False, since=None):
-        """One chunk of the attentions due: the rules asked for by *Run now* first, then,
-        when the scheduled run is due, every active rule not run since ``since``.
+        """One chunk of the attentions due: the rules asked for by *Run now* first, then
+        every active rule not run since ``since`` (the pass's start: planned time or
+        earliest trigger).
 
         Each batch of customers is a sub-batch: with ``commit`` (the scheduled action) it
         is committed, and the call stops once its time is up (:class:`CronClock`), after
@@ -68,9 +69,10 @@ class CareAttentionRule(models.Model):
 
     @api.model
     def _attention_pass_start(self):
-        """Since when the scheduled run is due (rules run since then are done for this
-        pass); None when the call only serves *Run now* (a trigger before the planned time)."""
-        return cron_due_since(self.env, triggers=False)
+        """Since when a run of every rule is due: the action's planned time, or its
+        earliest trigger (*Run now*, an order confirmed for a thank-you); rules run since
+        then are done for this pass."""
+        return cron_due_since(self.env)
 
     @api.model
     def _attention_due_domain(self, since):

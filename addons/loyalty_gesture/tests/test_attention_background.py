@@ -17,16 +17,17 @@ class TestAttentionRunInBackground(attention_common.AttentionCase):
     def triggers(self):
         return self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(CRON).id)])
 
-    def run_as_cron(self, due):
-        """One call of the scheduled action as Odoo makes it: on a trigger only (the
-        planned time tomorrow) or with the nightly run due (planned time passed)."""
+    def run_as_cron(self):
+        """One call of the scheduled action as Odoo makes it on a trigger (its planned
+        time tomorrow), with the limits lowered: one batch per call."""
         cron = self.env.ref(CRON)
-        cron.nextcall = fields.Datetime.now() + timedelta(days=1 if not due else -1)
-        return self.Rule.with_context(cron_id=cron.id)._cron_process()
+        cron.nextcall = fields.Datetime.now() + timedelta(days=1)
+        with tiny_cron_limits():
+            return self.Rule.with_context(cron_id=cron.id)._cron_process()
 
     def test_run_now_queues_then_the_cron_runs_the_rule_first(self):
-        asked = self.make_rule(name="Asked")
-        other = self.make_rule(name="Not asked")
+        other = self.make_rule(name="Not asked", sequence=1)
+        asked = self.make_rule(name="Asked", sequence=2)
         self.make_order(self.customer)
         before = self.triggers()
         action = asked.with_user(self.manager).action_run_now()
@@ -35,18 +36,31 @@ class TestAttentionRunInBackground(attention_common.AttentionCase):
         self.assertEqual(asked.run_state, "pending")
         self.assertFalse(self.Attention.search([("rule_id", "in", (asked | other).ids)]))
 
-        self.assertEqual(self.run_as_cron(due=False), 1, "the trigger serves the asked rule")
+        self.assertEqual(self.run_as_cron(), 1, "the asked rule first")
         self.assertRecordValues(
             asked, [{"run_state": "idle", "last_run_reached": 1, "run_requested_at": False}]
         )
         self.assertTrue(asked.last_run_at)
-        self.assertFalse(self.attentions(other), "a rule not asked waits for its night")
-        self.assertEqual(other.run_state, "idle")
-
-        self.assertEqual(self.run_as_cron(due=True), 1, "the nightly run takes the others")
+        self.assertFalse(self.attentions(other), "the other rules after it")
+        self.assertEqual(self.run_as_cron(), 1, "the triggered pass goes on with the others")
         self.assertEqual(len(self.attentions(other)), 1)
-        self.assertEqual(self.run_as_cron(due=True), 0, "each rule once per night")
+        self.assertEqual(self.run_as_cron(), 0, "each rule once per pass")
         self.assertEqual(len(self.attentions(asked)), 1)
+
+    def test_planned_run_takes_rules_not_run_since_it_was_due(self):
+        rule = self.make_rule()
+        self.make_order(self.customer)
+        cron = self.env.ref(CRON)
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+        cron.nextcall = fields.Datetime.now() + timedelta(hours=1)
+        Rule = self.Rule.with_context(cron_id=cron.id)
+        self.assertEqual(Rule._cron_process(), 0, "neither planned nor triggered: nothing")
+        cron.nextcall = fields.Datetime.now() - timedelta(hours=1)
+        self.assertEqual(Rule._cron_process(), 1)
+        self.assertEqual(rule.last_run_reached, 1)
+        self.make_order(self.make_customer("Later"))
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+        self.assertEqual(Rule._cron_process(), 0, "run already in this pass")
 
     def test_run_now_refused_to_agents_and_archived_rules_not_queued(self):
         rule = self.make_rule()
