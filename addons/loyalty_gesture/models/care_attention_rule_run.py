@@ -51,20 +51,22 @@ class CareAttentionRule(models.Model):
         if since is None:
             since = self._attention_pass_start()
         clock = CronClock()
-        fired = finished = 0
+        fired, ended = 0, []
         while True:
-            rule = self._claim_rule(since)
+            rule = self._claim_rule(since, exclude=ended)
             if not rule:
                 break
             count, over = rule._run_batch(batch_size)
-            fired, finished = fired + count, finished + over
+            fired += count
+            if over:
+                ended.append(rule.id)  # once per call, even if ``since`` is still ahead
             if commit:
                 # the scheduled action only: a crash then loses one batch, never repeats one
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             if clock.expired():
                 break
         remaining = self.search_count(self._attention_due_domain(since))
-        self.env["ir.cron"]._notify_progress(done=fired + finished, remaining=remaining)
+        self.env["ir.cron"]._notify_progress(done=fired + len(ended), remaining=remaining)
         return fired
 
     @api.model
@@ -83,7 +85,7 @@ class CareAttentionRule(models.Model):
         return [("active", "=", True), "|"] + ["|"] * (len(pending) - 2) + pending
 
     @api.model
-    def _claim_rule(self, since, rules=None):
+    def _claim_rule(self, since, rules=None, exclude=()):
         """The next rule with work left (or of ``rules``) that no other worker holds,
         locked until the commit."""
         self.flush_model(["active", "run_requested_at", "run_started_at", "last_run_at"])
@@ -97,11 +99,12 @@ class CareAttentionRule(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """SELECT id FROM care_attention_rule
-                    WHERE active AND (%s)
+                    WHERE active AND (%s) AND id != ALL(%s)
                  ORDER BY run_requested_at NULLS LAST, sequence, id
                     LIMIT 1
                       FOR NO KEY UPDATE SKIP LOCKED""",
                 due,
+                list(exclude),
             )
         )
         rule = self.browse(rows[0][0]) if rows else self.browse()

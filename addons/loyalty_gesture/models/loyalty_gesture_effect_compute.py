@@ -39,9 +39,9 @@ class LoyaltyGestureEffect(models.Model):
         if since is None:
             since = cron_due_since(self.env)
         clock = CronClock()
-        done = 0
+        done = self.env["res.company"]
         while since:
-            company = self._claim_company(since)
+            company = self._claim_company(since, exclude=done)
             if not company:
                 break
             self.with_company(company)._compute_company_effects(company)
@@ -53,7 +53,7 @@ class LoyaltyGestureEffect(models.Model):
                 )
             )
             company.invalidate_recordset(["care_effects_computed_on"])
-            done += 1
+            done |= company  # once per call, even if ``since`` is still ahead
             if self.env.context.get("cron_id"):
                 # the scheduled action only: each company's figures are committed on their own
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -61,8 +61,8 @@ class LoyaltyGestureEffect(models.Model):
                 break
         # sudo: the cron counts every company
         remaining = self.env["res.company"].sudo().search_count(self._due_companies(since))
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done
+        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
+        return len(done)
 
     @api.model
     def _due_companies(self, since):
@@ -75,7 +75,7 @@ class LoyaltyGestureEffect(models.Model):
         ]
 
     @api.model
-    def _claim_company(self, since):
+    def _claim_company(self, since, exclude):
         """The next company to compute that no other worker holds, locked until the commit."""
         self.env["res.company"].flush_model(["care_effects_computed_on"])
         rows = self.env.execute_query(
@@ -83,8 +83,10 @@ class LoyaltyGestureEffect(models.Model):
                 """SELECT id FROM res_company
                     WHERE active
                       AND (care_effects_computed_on IS NULL OR care_effects_computed_on < %s)
+                      AND id != ALL(%s)
                  ORDER BY id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED""",
                 since,
+                exclude.ids,
             )
         )
         # sudo: the cron computes every company

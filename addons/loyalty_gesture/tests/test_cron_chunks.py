@@ -79,7 +79,7 @@ class TestEffectsInChunks(EffectCase):
         self.assertTrue(expected)
         companies = self.env["res.company"].search([])
         self.assertGreaterEqual(len(companies), 2)
-        since = fields.Datetime.now() + timedelta(seconds=1)
+        since = fields.Datetime.now()
         with tiny_cron_limits():
             calls = call_until_done(self, EFFECTS, "_cron_compute", since=since)
         self.assertEqual([done for done, __ in calls], [1] * len(companies))
