@@ -206,7 +206,7 @@ class LoyaltyPointsLot(models.Model):
     def _care_notify(self, done, domain):
         """Report the batch and the cards left to the cron (it calls again while some are)."""
         # sudo: the cron counts every card
-        remaining = len(self.sudo()._read_group(domain, ["card_id"]))
+        [(remaining,)] = self.sudo()._read_group(domain, [], ["card_id:count_distinct"])
         self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
 
     @api.model
