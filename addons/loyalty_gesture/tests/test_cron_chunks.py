@@ -70,7 +70,7 @@ class TestEffectsInChunks(EffectCase):
                 if name not in ("id", "computed_on", "create_date", "write_date", "display_name")
             ],
         )
-        return sorted(repr(sorted(row.items())) for row in rows)
+        return sorted(repr(sorted((k, v) for k, v in row.items() if k != "id")) for row in rows)
 
     def test_one_company_per_call_same_figures(self):
         Effect = self.env["loyalty.gesture.effect"]
