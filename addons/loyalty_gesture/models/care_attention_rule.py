@@ -101,6 +101,37 @@ class CareAttentionRule(models.Model):
     )
     attention_ids = fields.One2many("care.attention", "rule_id", string="Attentions")
     attention_count = fields.Integer(compute="_compute_attention_count")
+    run_requested_at = fields.Datetime(
+        string="Run asked on",
+        readonly=True,
+        copy=False,
+        help="Run now was pressed: the scheduled action runs this rule first.",
+    )
+    run_started_at = fields.Datetime(
+        string="Run started on",
+        readonly=True,
+        copy=False,
+        help="The run in progress, batch after batch, in the background.",
+    )
+    run_reached = fields.Integer(
+        string="Reached so far",
+        readonly=True,
+        copy=False,
+        help="Customers given their attention by the run in progress.",
+    )
+    last_run_at = fields.Datetime(string="Last run", readonly=True, copy=False)
+    last_run_reached = fields.Integer(
+        string="Customers reached",
+        readonly=True,
+        copy=False,
+        help="Customers given their gesture or message by the last run; the ones skipped "
+        "(contact policy) or refused (charter) are in the attentions too.",
+    )
+    run_state = fields.Selection(
+        [("idle", "Idle"), ("pending", "Run asked"), ("running", "Running")],
+        string="Run",
+        compute="_compute_run_state",
+    )
 
     # --- Computes and constraints ---
 
@@ -108,6 +139,13 @@ class CareAttentionRule(models.Model):
         counts = count_by(self.env["care.attention"], "rule_id", self)
         for rule in self:
             rule.attention_count = counts.get(rule, 0)
+
+    @api.depends("run_requested_at", "run_started_at")
+    def _compute_run_state(self):
+        for rule in self:
+            rule.run_state = (
+                "running" if rule.run_started_at else "pending" if rule.run_requested_at else "idle"
+            )
 
     @api.constrains(
         "delay_days", "grace_days", "min_days_between", "gesture_value", "min_order_amount"

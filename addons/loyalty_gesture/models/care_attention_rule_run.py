@@ -1,29 +1,35 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .care_attention_rule import ORDER_EVENTS
+from .care_helpers import CronClock, cron_due_since
 
 
 class CareAttentionRule(models.Model):
-    """Running the rules (scheduled action and *Run now*) and delivering each attention:
-    a gesture through the charter, or a message, within the contact policy."""
+    """Running the rules (scheduled action, *Run now* through it) and delivering each
+    attention: a gesture through the charter, or a message, within the contact policy."""
 
     _inherit = "care.attention.rule"  # pylint: disable=consider-merging-classes-inherited
 
     def action_run_now(self):
-        """Process this company's due attentions now (managers; same code as the cron)."""
+        """Ask the scheduled action to run these rules first, in the background (managers)."""
         if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
             raise UserError(self.env._("Only a Customer Care manager can run attention rules."))
         self.check_access("write")
-        # sudo: gestures and messages go out as the system, like the scheduled action
-        done = self.sudo()._process(self.filtered("active").sudo(), batch_size=1000)
+        rules = self.filtered("active")
+        rules.write({"run_requested_at": fields.Datetime.now()})
+        # sudo: managers cannot read scheduled actions; queuing this one is what the button does
+        self.env.ref("loyalty_gesture.ir_cron_care_attentions").sudo()._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "info",
-                "message": self.env._("%(count)s attentions processed.", count=done),
+                "message": self.env._(
+                    "The run is queued: it goes on in the background and the rule shows "
+                    "its result when it is done."
+                ),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
@@ -31,43 +37,118 @@ class CareAttentionRule(models.Model):
     # --- Scheduled action ---
 
     @api.model
-    def _cron_process(self, batch_size=200, commit=False):
-        """Fire the due attentions of every active rule, one batch of customers at a time.
+    def _cron_process(self, batch_size=200, commit=False, since=None):
+        """One chunk of the attentions due: the rules asked for by *Run now* first, then
+        every active rule not run since ``since`` (the pass's start: planned time or
+        earliest trigger).
 
-        With ``commit`` (the scheduled action), each batch is committed: a crash loses at
-        most the batch in progress, and the rerun skips what was committed (unique key).
+        Each batch of customers is a sub-batch: with ``commit`` (the scheduled action) it
+        is committed, and the call stops once its time is up (:class:`CronClock`), after
+        one batch at least, and reports the rules left so that Odoo calls it again.
+        Several cron workers (copies of the action) share the rules: each batch claims its
+        rule (``SKIP LOCKED``). Returns the number of attentions logged.
         """
-        rules = self.search([("active", "=", True)])
-        return self._process(rules, batch_size=batch_size, commit=commit)
+        if since is None:
+            since = self._attention_pass_start()
+        clock = CronClock()
+        fired, ended = 0, []
+        while True:
+            rule = self._claim_rule(since, exclude=ended)
+            if not rule:
+                break
+            count, over = rule._run_batch(batch_size)
+            fired += count
+            if over:
+                ended.append(rule.id)  # once per call, even if ``since`` is still ahead
+            if commit:
+                # the scheduled action only: a crash then loses one batch, never repeats one
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if clock.expired():
+                break
+        remaining = self.search_count(self._attention_due_domain(since))
+        self.env["ir.cron"]._notify_progress(done=fired + len(ended), remaining=remaining)
+        return fired
+
+    @api.model
+    def _attention_pass_start(self):
+        """Since when a run of every rule is due: the action's planned time, or its
+        earliest trigger (*Run now*, an order confirmed for a thank-you); rules run since
+        then are done for this pass."""
+        return cron_due_since(self.env)
+
+    @api.model
+    def _attention_due_domain(self, since):
+        """The active rules with work left in this pass (see :meth:`_cron_process`)."""
+        pending = [("run_requested_at", "!=", False), ("run_started_at", "!=", False)]
+        if since:
+            pending += [("last_run_at", "=", False), ("last_run_at", "<", since)]
+        return [("active", "=", True), "|"] + ["|"] * (len(pending) - 2) + pending
+
+    @api.model
+    def _claim_rule(self, since, rules=None, exclude=()):
+        """The next rule with work left (or of ``rules``) that no other worker holds,
+        locked until the commit."""
+        self.flush_model(["active", "run_requested_at", "run_started_at", "last_run_at"])
+        if rules is not None:
+            due = SQL("id IN %s", tuple(rules.ids) or (0,))
+        else:
+            due = SQL(" OR ").join(
+                [SQL("run_requested_at IS NOT NULL"), SQL("run_started_at IS NOT NULL")]
+                + ([SQL("(last_run_at IS NULL OR last_run_at < %s)", since)] if since else [])
+            )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM care_attention_rule
+                    WHERE active AND (%s) AND id != ALL(%s)
+                 ORDER BY run_requested_at NULLS LAST, sequence, id
+                    LIMIT 1
+                      FOR NO KEY UPDATE SKIP LOCKED""",
+                due,
+                list(exclude),
+            )
+        )
+        rule = self.browse(rows[0][0]) if rows else self.browse()
+        rule.invalidate_recordset()  # another worker may have run it since this cache was read
+        return rule
+
+    def _run_batch(self, batch_size):
+        """Fire one batch of this rule's due attentions and record the run's progress;
+        the run ends with a short batch. Returns (attentions logged, 1 if the run ended).
+
+        Writing the rule's row also makes a worker that claims it next on an older
+        snapshot fail to serialize instead of firing the same attentions again.
+        """
+        self.ensure_one()
+        now = fields.Datetime.now()
+        rows = self._find_candidates(limit=batch_size)
+        attentions = self._fire(rows) if rows else self.env["care.attention"]
+        reached = self.run_reached + len(attentions.filtered(lambda a: a.state == "done"))
+        values = {"run_reached": reached, "run_started_at": self.run_started_at or now}
+        ended = len(rows) < batch_size
+        if ended:
+            values = {
+                "run_requested_at": False,
+                "run_started_at": False,
+                "run_reached": 0,
+                "last_run_at": now,
+                "last_run_reached": reached,
+            }
+        self.write(values)
+        return len(rows), int(ended)
 
     @api.model
     def _process(self, rules, batch_size=200, commit=False):
+        """Run ``rules`` to the end, batch after batch (a rule another run holds is skipped)."""
         done = 0
         for rule in rules:
-            while True:
-                rule._lock_for_run()
-                rows = rule._find_candidates(limit=batch_size)
-                if not rows:
-                    break
-                rule._fire(rows)
-                done += len(rows)
+            while self._claim_rule(None, rules=rule):
+                count, ended = rule._run_batch(batch_size)
+                done += count
                 if commit:
-                    # the scheduled action only: a crash then loses one batch, never repeats one
                     self.env.cr.commit()  # pylint: disable=invalid-commit
-                if len(rows) < batch_size:
+                if ended:
                     break
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
         return done
-
-    def _lock_for_run(self):
-        """Two runs of a rule at once (the cron and *Run now*) must not fire twice.
-
-        Touching the rule's row makes the later transaction wait, then fail to serialize;
-        Odoo retries it on a fresh snapshot, where the first run's attentions are seen.
-        """
-        self.env.cr.execute(
-            SQL("UPDATE care_attention_rule SET write_date = write_date WHERE id = %s", self.id)
-        )
 
     # --- Firing ---
 

@@ -1,7 +1,9 @@
 """Plain helpers shared by the care models (no model)."""
 
 import time
+from datetime import timedelta
 
+from odoo import fields
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 from odoo.tools import config
 
@@ -88,3 +90,26 @@ class CronClock:
         """Remember the pace of a chunk of ``rows`` rows of ``kind`` that took ``seconds``."""
         if rows:
             _ROW_SECONDS[kind] = seconds / rows
+
+
+def cron_due_since(env, triggers=True):
+    """Since when the scheduled action now running is due: its planned time if passed, and
+    with ``triggers`` the time of its earliest due trigger (a button's *run now*); None
+    when neither is due. Odoo keeps both until a call reports nothing left, so every call
+    of one pass gets the same answer. Called outside a scheduled action (shell, tests):
+    a second from now, i.e. everything is due (callers then take each unit once per call).
+    """
+    now = fields.Datetime.now()
+    cron_id = env.context.get("cron_id")
+    if not cron_id:
+        return now + timedelta(seconds=1)
+    # sudo: the action's own schedule, whoever it runs as
+    cron = env["ir.cron"].sudo().browse(cron_id)
+    times = [cron.nextcall] if cron.nextcall and cron.nextcall <= now else []
+    if triggers:
+        triggers_sudo = env["ir.cron.trigger"].sudo()  # sudo: as above
+        trigger = triggers_sudo.search(
+            [("cron_id", "=", cron_id), ("call_at", "<=", now)], order="call_at", limit=1
+        )
+        times += trigger.mapped("call_at")
+    return min(times, default=None)

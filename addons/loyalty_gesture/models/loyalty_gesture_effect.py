@@ -193,8 +193,11 @@ class LoyaltyGestureEffect(models.Model):
 
     @api.model
     def action_recompute(self):
-        """Managers' button: the nightly job runs now, in the background."""
-        self.env.ref("loyalty_gesture.ir_cron_gesture_effects")._trigger()
+        """Managers' button: the nightly job runs now, in the background (the list shows
+        when each row was computed)."""
+        self.check_access("read")
+        # sudo: managers cannot read scheduled actions; queuing this one is what the button does
+        self.env.ref("loyalty_gesture.ir_cron_gesture_effects").sudo()._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
+from .care_helpers import CronClock, cron_due_since
 from .loyalty_gesture_effect import (
     CASE_TABLE,
     DEFAULT_STRENGTH,
@@ -24,9 +25,72 @@ class LoyaltyGestureEffect(models.Model):
     _inherit = "loyalty.gesture.effect"
 
     @api.model
-    def _cron_compute(self):
-        for company in self.env["res.company"].search([]):
+    def _cron_compute(self, since=None):
+        """Recompute the companies not computed since the run became due (nightly, or
+        *Recompute now*), one company after another for the time of one call
+        (:class:`CronClock`, one company at least); reports the companies left so that
+        Odoo calls it again.
+
+        A company is one unit: its cases go through a temporary table and grouped
+        queries that cannot be split, so a company is one job, committed on its own (as a
+        scheduled action). Several cron workers share the companies: each claims its
+        company's row (``SKIP LOCKED``), and the figures are replaced, never added twice.
+        """
+        if since is None:
+            since = cron_due_since(self.env)
+        clock = CronClock()
+        done = self.env["res.company"]
+        while since:
+            company = self._claim_company(since, exclude=done)
+            if not company:
+                break
             self.with_company(company)._compute_company_effects(company)
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_company SET care_effects_computed_on = %s WHERE id = %s",
+                    fields.Datetime.now(),
+                    company.id,
+                )
+            )
+            company.invalidate_recordset(["care_effects_computed_on"])
+            done |= company  # once per call, even if ``since`` is still ahead
+            if self.env.context.get("cron_id"):
+                # the scheduled action only: each company's figures are committed on their own
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if clock.expired():
+                break
+        # sudo: the cron counts every company
+        remaining = self.env["res.company"].sudo().search_count(self._due_companies(since))
+        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
+        return len(done)
+
+    @api.model
+    def _due_companies(self, since):
+        if not since:
+            return [(0, "=", 1)]
+        return [
+            "|",
+            ("care_effects_computed_on", "=", False),
+            ("care_effects_computed_on", "<", since),
+        ]
+
+    @api.model
+    def _claim_company(self, since, exclude):
+        """The next company to compute that no other worker holds, locked until the commit."""
+        self.env["res.company"].flush_model(["care_effects_computed_on"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM res_company
+                    WHERE active
+                      AND (care_effects_computed_on IS NULL OR care_effects_computed_on < %s)
+                      AND id != ALL(%s)
+                 ORDER BY id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED""",
+                since,
+                exclude.ids,
+            )
+        )
+        # sudo: the cron computes every company
+        return self.env["res.company"].sudo().browse(rows[0][0]) if rows else None
 
     @api.model
     def _compute_company_effects(self, company):

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
+from .care_helpers import CronClock
+
 
 class LoyaltyPointsLot(models.Model):
     """One earning of points on a loyalty card, with its own expiry date.
@@ -152,23 +154,60 @@ class LoyaltyPointsLot(models.Model):
 
     @api.model
     def _cron_expire_points(self, batch_size=500):
-        """Expire the lots whose expiry date has passed, for one batch of cards.
+        """Expire the lots whose expiry date has passed, batch of cards after batch, for
+        the time of one call (:class:`CronClock`, one batch at least); reports the cards
+        left so that Odoo calls it again.
 
-        Safe to rerun: expired lots leave the ``open`` state, so a second run finds
-        nothing. The balance is never taken below zero.
+        Safe to rerun and on several cron workers: each batch claims its cards
+        (``SKIP LOCKED``), expired lots leave the ``open`` state, and as a scheduled
+        action each batch is committed. The balance is never taken below zero.
         """
         self._care_refresh_inactivity_expiry()
         domain = self._care_expiry_domain()
-        # sudo: the cron expires every card
-        groups = self.sudo()._read_group(domain, ["card_id"], limit=batch_size, order="card_id")
-        # sudo: the cron expires every card
-        cards = self.env["loyalty.card"].sudo().browse([card.id for [card] in groups])
-        if cards:
-            self._care_expire_cards(cards, domain)
+        clock = CronClock()
+        done = self.env["loyalty.card"]
+        while True:
+            cards = self._care_claim_cards(domain, batch_size)
+            if cards:
+                self._care_expire_cards(cards, domain)
+                done |= cards
+                self._care_commit_batch()
+            if not cards or clock.expired():
+                break
+        self._care_notify(done, domain)
+        return done
+
+    @api.model
+    def _care_claim_cards(self, domain, limit):
+        """Up to ``limit`` cards with lots in ``domain`` that no other worker holds, in id
+        order, locked until the commit (the lock the points ledger takes)."""
+        self.env.flush_all()
+        # sudo: the cron handles every card
+        lots = self.sudo()._search(domain)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT id FROM loyalty_card WHERE id IN %s
+                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+                lots.subselect(SQL.identifier(lots.table, "card_id")),
+                limit,
+            )
+        )
+        # sudo: the cron handles every card
+        return self.env["loyalty.card"].sudo().browse([row[0] for row in rows])
+
+    @api.model
+    def _care_commit_batch(self):
+        """As a scheduled action, commit each batch: a crash or the worker's time limit
+        then loses the batch in progress only, and other workers see it done."""
+        if self.env.context.get("cron_id"):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _care_notify(self, done, domain):
+        """Report the batch and the cards left to the cron (it calls again while some are)."""
         # sudo: the cron counts every card
-        remaining = len(self.sudo()._read_group(domain, ["card_id"])) if cards else 0
-        self.env["ir.cron"]._notify_progress(done=len(cards), remaining=remaining)
-        return cards
+        [(remaining,)] = self.sudo()._read_group(domain, [], ["card_id:count_distinct"])
+        self.env["ir.cron"]._notify_progress(done=len(done), remaining=remaining)
 
     @api.model
     def _care_expire_cards(self, cards, domain):
@@ -238,17 +277,36 @@ class LoyaltyPointsLot(models.Model):
 
     @api.model
     def _cron_remind_points_expiry(self, batch_size=200):
-        """Email each customer whose points expire soon, once per lot, within the contact policy."""
+        """Email each customer whose points expire soon, once per lot, within the contact
+        policy: batch of cards after batch for the time of one call, as the expiry."""
         self._care_refresh_inactivity_expiry()
         domain = self._care_reminder_domain()
-        # sudo: the cron reminds every card
-        groups = self.sudo()._read_group(domain, ["card_id"], limit=batch_size, order="card_id")
-        # sudo: the cron reminds every card
-        cards = self.env["loyalty.card"].sudo().browse([card.id for [card] in groups])
-        # sudo: the cron reminds every card
-        lots = self.sudo().search(expression.AND([domain, [("card_id", "in", cards.ids)]]))
         template = self.env.ref(
             "loyalty_gesture.mail_template_points_expiry", raise_if_not_found=False
+        )
+        clock = CronClock()
+        done = self.env["loyalty.card"]
+        while True:
+            cards = self._care_claim_cards(domain, batch_size)
+            if cards:
+                self._care_remind_cards(cards, domain, template)
+                done |= cards
+                self._care_commit_batch()
+            if not cards or clock.expired():
+                break
+        self._care_notify(done, domain)
+        return done
+
+    @api.model
+    def _care_remind_cards(self, cards, domain, template):
+        # sudo: the cron reminds every card
+        lots = self.sudo().search(expression.AND([domain, [("card_id", "in", cards.ids)]]))
+        if not lots:
+            return
+        # a run that reminded them already, committed after this snapshot, makes this
+        # lock fail to serialize: the batch is rolled back, never sent twice
+        self.env.cr.execute(
+            SQL("SELECT id FROM loyalty_points_lot WHERE id IN %s FOR UPDATE", tuple(lots.ids))
         )
         logs = self.env["care.contact.log"]
         for card in cards:
@@ -260,7 +318,4 @@ class LoyaltyPointsLot(models.Model):
                     card.id, email_layout_xmlid="loyalty_gesture.mail_layout_care"
                 )
         lots.write({"reminder_sent": True})
-        # sudo: the cron counts every card
-        remaining = len(self.sudo()._read_group(domain, ["card_id"])) if cards else 0
-        self.env["ir.cron"]._notify_progress(done=len(cards), remaining=remaining)
-        return cards
+        lots.flush_recordset(["reminder_sent"])

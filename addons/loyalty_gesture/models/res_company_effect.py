@@ -7,6 +7,13 @@ class ResCompany(models.Model):
 
     _inherit = "res.company"  # pylint: disable=consider-merging-classes-inherited
 
+    care_effects_computed_on = fields.Datetime(
+        string="Gesture effects computed on",
+        readonly=True,
+        copy=False,
+        help="When the measured effects of the gestures were last computed (nightly, or "
+        "Recompute now, in the background).",
+    )
     care_return_window_days = fields.Integer(
         string="Return window (days)",
         default=90,

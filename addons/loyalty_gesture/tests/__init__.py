@@ -1,8 +1,10 @@
 from . import (
+    test_attention_background,
     test_attention_events,
     test_attention_rewards,
     test_charter,
     test_charter_concurrency,
+    test_cron_chunks,
     test_customer_texts,
     test_fulfilment,
     test_fulfilment_points_concurrency,

@@ -1,6 +1,8 @@
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo import fields
+from odoo.tools import config
 
 from . import common
 
@@ -88,7 +90,11 @@ class AttentionCase(common.GestureCase):
         return datetime(year, month, day, 10, 0)
 
     def run_attentions(self):
-        return self.env["care.attention.rule"]._cron_process()
+        """The scheduled run in one call (limits high enough for the whole run); the
+        attentions logged."""
+        limits = {"limit_time_cpu": 72000, "limit_time_real": 72000, "limit_time_real_cron": 0}
+        with patch.dict(config.options, limits):
+            return self.env["care.attention.rule"]._cron_process()
 
     def attentions(self, rule, **domain):
         return self.Attention.search(

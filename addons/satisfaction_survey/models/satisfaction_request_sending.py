@@ -2,6 +2,7 @@ import re
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -127,56 +128,112 @@ class SatisfactionRequest(models.Model):
 
     @api.model
     def _cron_send_due(self, batch_size=200):
-        """Expire stale links, then send one batch of due requests.
+        """Expire stale links, send due requests and reminders, batch after batch for the
+        time of one call (:class:`CronClock`, one batch at least); reports what is left
+        so that Odoo calls it again.
 
-        Safe to rerun and to run on several cron workers at once: each batch locks its
-        rows (``SKIP LOCKED``) and a request leaves ``pending`` when handled.
+        Safe to rerun and to run on several cron workers at once (copies of the action):
+        each batch claims its rows (``SKIP LOCKED``) and a request leaves its state when
+        handled; as a scheduled action each batch is committed.
         """
-        self._expire_overdue(batch_size)
-        now = fields.Datetime.now()
-        self.flush_model(["state", "scheduled_date"])
+        clock = CronClock()
+        done = 0
+        while True:
+            handled = (
+                len(self._expire_overdue(batch_size))
+                + len(self._send_batch(batch_size))
+                + len(self._send_reminders(batch_size))
+            )
+            done += handled
+            if handled and self.env.context.get("cron_id"):
+                # the scheduled action only: a crash loses the batch in progress, no more
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if not handled or clock.expired():
+                break
+        self.env["ir.cron"]._notify_progress(done=done, remaining=self._count_due())
+        return done
+
+    @api.model
+    def _claim(self, where, order, limit):
+        """Ids of up to ``limit`` requests matching the SQL ``where`` that no other worker
+        holds, locked until the commit."""
+        self.flush_model(["state", "scheduled_date", "sent_date", "expiry_date", "reminder_date"])
         rows = self.env.execute_query(
             SQL(
-                "SELECT id FROM satisfaction_request WHERE state = 'pending' "
-                "AND scheduled_date <= %s ORDER BY scheduled_date, id LIMIT %s "
+                "SELECT id FROM satisfaction_request WHERE %s ORDER BY %s LIMIT %s "
                 "FOR UPDATE SKIP LOCKED",
-                now,
-                batch_size,
+                where,
+                order,
+                limit,
             )
         )
-        batch = self.browse([row[0] for row in rows])
+        # sudo: the cron handles every request
+        return self.sudo().browse([row[0] for row in rows])
+
+    @api.model
+    def _send_batch(self, batch_size=200):
+        """One batch of due requests, claimed and sent."""
+        batch = self._claim(
+            SQL("state = 'pending' AND scheduled_date <= %s", fields.Datetime.now()),
+            SQL("scheduled_date, id"),
+            batch_size,
+        )
         batch._send()
-        self._send_reminders(batch_size)
-        remaining = self.search_count([("state", "=", "pending"), ("scheduled_date", "<=", now)])
-        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        return batch
+
+    @api.model
+    def _count_due(self):
+        """Requests left to send, expire and remind now."""
+        now = fields.Datetime.now()
+        # sudo: the cron counts every request
+        requests_sudo = self.sudo()
+        count = requests_sudo.search_count(
+            [("state", "=", "pending"), ("scheduled_date", "<=", now)]
+        ) + requests_sudo.search_count([("state", "=", "sent"), ("expiry_date", "<", now)])
+        for company in self._reminding_companies():
+            count += requests_sudo.search_count(self._reminder_domain(company, now))
+        return count
+
+    @api.model
+    def _reminding_companies(self):
+        # sudo: the cron reminds in every company
+        return self.env["res.company"].sudo().search([("satisfaction_reminder_days", ">", 0)])
+
+    @api.model
+    def _reminder_domain(self, company, now):
+        return [
+            ("company_id", "=", company.id),
+            ("state", "=", "sent"),
+            ("reminder_date", "=", False),
+            ("sent_date", "<=", now - timedelta(days=company.satisfaction_reminder_days)),
+            ("expiry_date", ">", now),
+        ]
 
     @api.model
     def _send_reminders(self, batch_size=200):
         """One reminder at most, N days (per company) after an unanswered survey.
 
         The reminder is an automatic message like any other: it goes through the
-        contact policy; refused, it is not retried (the request keeps its link).
+        contact policy; refused, it is not retried (the request keeps its link). Each
+        batch claims its requests (``SKIP LOCKED``).
         """
         now = fields.Datetime.now()
         template = self.env.ref("satisfaction_survey.mail_template_satisfaction_reminder")
         logs = self.env["care.contact.log"]
-        requests_sudo = self.sudo()  # sudo: reminders write protected fields, see write
-        reminded = requests_sudo
-        # sudo: the cron reminds in every company
-        companies = self.env["res.company"].sudo().search([("satisfaction_reminder_days", ">", 0)])
-        for company in companies:
+        reminded = self.sudo()  # sudo: reminders write protected fields, see write
+        for company in self._reminding_companies():
             if len(reminded) >= batch_size:
                 break
-            due = requests_sudo.search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "sent"),
-                    ("reminder_date", "=", False),
-                    ("sent_date", "<=", now - timedelta(days=company.satisfaction_reminder_days)),
-                    ("expiry_date", ">", now),
-                ],
-                order="sent_date, id",
-                limit=batch_size - len(reminded),
+            due = self._claim(
+                SQL(
+                    """company_id = %s AND state = 'sent' AND reminder_date IS NULL
+                       AND sent_date <= %s AND expiry_date > %s""",
+                    company.id,
+                    now - timedelta(days=company.satisfaction_reminder_days),
+                    now,
+                ),
+                SQL("sent_date, id"),
+                batch_size - len(reminded),
             )
             for request in due:
                 request.reminder_date = now
@@ -189,9 +246,10 @@ class SatisfactionRequest(models.Model):
 
     @api.model
     def _expire_overdue(self, batch_size=200):
-        overdue = self.search(
-            [("state", "=", "sent"), ("expiry_date", "<", fields.Datetime.now())],
-            limit=batch_size,
+        overdue = self._claim(
+            SQL("state = 'sent' AND expiry_date < %s", fields.Datetime.now()),
+            SQL("expiry_date, id"),
+            batch_size,
         )
-        overdue.sudo().write({"state": "expired"})  # sudo: see write
+        overdue.write({"state": "expired"})  # sudo (from _claim): see write
         return overdue

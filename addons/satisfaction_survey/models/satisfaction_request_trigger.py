@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
 from odoo.tools import SQL
 
 
@@ -58,71 +59,112 @@ class SatisfactionRequest(models.Model):
         return requests_sudo.create(vals_list)
 
     @api.model
-    def _cron_relationship_nps(self):
+    def _cron_relationship_nps(self, batch_size=500):
         """Ask active customers for a relationship NPS every N months, trickled.
 
         Active: a confirmed order in the last 12 months. At most the company's daily cap
         of requests are created per day, so a large base is asked over several days; the
         sending cron then applies the survey window and the contact policy as usual.
+        Batch after batch for the time of one call (:class:`CronClock`, one batch at
+        least), committed one by one as a scheduled action; the companies left are
+        reported so that Odoo calls again. Several workers: each batch claims its
+        company's row (``SKIP LOCKED``).
         """
-        now = fields.Datetime.now()
-        today_start = datetime.combine(now.date(), time.min)
-        requests_sudo = self.sudo()  # sudo: the cron asks for every customer
-        created = requests_sudo
+        clock = CronClock()
+        created = self.sudo()  # sudo: the cron asks for every customer
         companies = self.env["res.company"].search(
             [("satisfaction_relationship_trigger", "=", True)]
         )
-        self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order"])
-        self.flush_model(["commercial_partner_id", "company_id", "trigger", "create_date"])
+        left = self.env["res.company"]
         for company in companies:
-            __, survey, __ = company._satisfaction_trigger("relationship")
-            asked_today = requests_sudo.search_count(
-                [
-                    ("company_id", "=", company.id),
-                    ("trigger", "=", "relationship"),
-                    ("create_date", ">=", today_start),
-                ]
-            )
-            room = company.satisfaction_relationship_daily_cap - asked_today
-            if not survey or room <= 0:
-                continue
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT p.commercial_partner_id
-                      FROM sale_order so
-                      JOIN res_partner p ON p.id = so.partner_id
-                     WHERE so.company_id = %(company)s
-                       AND so.state = 'sale'
-                       AND so.date_order >= %(year_ago)s
-                       AND NOT EXISTS (
-                           SELECT 1 FROM satisfaction_request r
-                            WHERE r.commercial_partner_id = p.commercial_partner_id
-                              AND r.company_id = %(company)s
-                              AND r.trigger = 'relationship'
-                              AND r.create_date >= %(since)s)
-                     GROUP BY p.commercial_partner_id
-                     ORDER BY MAX(so.date_order) DESC, p.commercial_partner_id
-                     LIMIT %(room)s
-                    """,
-                    company=company.id,
-                    year_ago=now - relativedelta(years=1),
-                    since=now - relativedelta(months=company.satisfaction_relationship_months),
-                    room=room,
-                )
-            )
-            created |= requests_sudo.create(
-                [
-                    {
-                        "partner_id": partner_id,
-                        "company_id": company.id,
-                        "survey_id": survey.id,
-                        "trigger": "relationship",
-                        "res_model": "res.partner",
-                        "res_id": partner_id,
-                        "scheduled_date": now,
-                    }
-                    for (partner_id,) in rows
-                ]
-            )
+            while True:
+                if left or not self._claim_company(company):
+                    left |= company  # time is up, or another worker asks its customers now
+                    break
+                batch = self._relationship_batch(company, batch_size)
+                created |= batch
+                if batch and self.env.context.get("cron_id"):
+                    # the scheduled action only: a crash loses the batch in progress, no more
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                if len(batch) < batch_size:
+                    break
+                if clock.expired():
+                    left |= company
+                    break
+        self.env["ir.cron"]._notify_progress(done=len(created), remaining=len(left))
         return created
+
+    @api.model
+    def _claim_company(self, company):
+        """Lock the company's row for this batch, unless another worker holds it; the row
+        is written so that a worker claiming it next on an older snapshot fails to
+        serialize instead of asking the same customers again."""
+        self.flush_model()
+        return self.env.execute_query(
+            SQL(
+                """UPDATE res_company SET write_date = write_date
+                    WHERE id = (SELECT id FROM res_company WHERE id = %s
+                                   FOR NO KEY UPDATE SKIP LOCKED)
+                RETURNING id""",
+                company.id,
+            )
+        )
+
+    @api.model
+    def _relationship_batch(self, company, batch_size):
+        """Up to ``batch_size`` requests for the company's customers not asked yet,
+        within what is left of today's cap."""
+        now = fields.Datetime.now()
+        today_start = datetime.combine(now.date(), time.min)
+        requests_sudo = self.sudo()  # sudo: the cron asks for every customer
+        __, survey, __ = company._satisfaction_trigger("relationship")
+        asked_today = requests_sudo.search_count(
+            [
+                ("company_id", "=", company.id),
+                ("trigger", "=", "relationship"),
+                ("create_date", ">=", today_start),
+            ]
+        )
+        room = min(company.satisfaction_relationship_daily_cap - asked_today, batch_size)
+        if not survey or room <= 0:
+            return requests_sudo
+        self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.commercial_partner_id
+                  FROM sale_order so
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.company_id = %(company)s
+                   AND so.state = 'sale'
+                   AND so.date_order >= %(year_ago)s
+                   AND NOT EXISTS (
+                       SELECT 1 FROM satisfaction_request r
+                        WHERE r.commercial_partner_id = p.commercial_partner_id
+                          AND r.company_id = %(company)s
+                          AND r.trigger = 'relationship'
+                          AND r.create_date >= %(since)s)
+                 GROUP BY p.commercial_partner_id
+                 ORDER BY MAX(so.date_order) DESC, p.commercial_partner_id
+                 LIMIT %(room)s
+                """,
+                company=company.id,
+                year_ago=now - relativedelta(years=1),
+                since=now - relativedelta(months=company.satisfaction_relationship_months),
+                room=room,
+            )
+        )
+        return requests_sudo.create(
+            [
+                {
+                    "partner_id": partner_id,
+                    "company_id": company.id,
+                    "survey_id": survey.id,
+                    "trigger": "relationship",
+                    "res_model": "res.partner",
+                    "res_id": partner_id,
+                    "scheduled_date": now,
+                }
+                for (partner_id,) in rows
+            ]
+        )

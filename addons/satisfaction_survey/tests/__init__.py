@@ -2,6 +2,7 @@ from . import (
     test_access,
     test_answer_http,
     test_closed_loop,
+    test_cron_chunks,
     test_customer_pages,
     test_follow_up_owner,
     test_gesture_effects,
