@@ -1,17 +1,11 @@
 """Start returns at once; the campaign's background job works in chunks that fit the
 worker limits, shows its progress, and stops with the campaign."""
 
-from unittest.mock import patch
-
+from odoo.addons.loyalty_gesture.tests.cron_common import tiny_cron_limits
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
-from odoo.tools import config
 
 from . import common
-
-# Worker limits lowered to a few hundredths of a second: one call of the job takes one
-# chunk, then returns and says what remains (as under real limits with a large segment).
-TINY_LIMITS = {"limit_time_cpu": 0.02, "limit_time_real": 0.02, "limit_time_real_cron": -1}
 
 
 @tagged("post_install", "-at_install")
@@ -42,7 +36,7 @@ class TestCampaignJob(common.WinbackCase):
     def _call_job_once(self):
         """One call of the job under tiny limits (one chunk of one member: no time for
         more); returns what remains."""
-        with patch.dict(config.options, TINY_LIMITS):
+        with tiny_cron_limits():
             self.env["winback.campaign"]._cron_process_campaigns()
         return self.env["winback.campaign"]._job_remaining()
 
