@@ -512,11 +512,14 @@ class TestWinbackCronsCrash(CrashCase):
             ids_condition("partner_id", partner_ids),
             count,
         )
-        # targeting is a chunk of its own, committed before the D0 chunk that failed
+        # targeting and each D0 chunk are committed one by one: the chunks before the
+        # failing one stay, the failing one left nothing half-done (each member has all of
+        # gesture, coupon and email, or none)
+        self.assertEqual((crashed["members"], crashed["distinct_partners"]), (8, 8))
+        done = crashed["contacted"]
+        self.assertLess(done, 8, "the run stopped at the fault")
         self.assertEqual(
-            crashed,
-            dict(before, members=8, distinct_partners=8),
-            "the failed D0 chunk left nothing half-done",
+            (crashed["gestures"], crashed["coupons"], crashed["emails"]), (done, done, done)
         )
         expected = {
             "members": 8,
@@ -532,6 +535,7 @@ class TestWinbackCronsCrash(CrashCase):
             "winback_campaign._cron_process_campaigns (members, coupons, D0 emails)",
             newcomers=7,
             fault_after_coupons=3,
+            contacted_before_rerun=crashed["contacted"],
             insert_attempts=attempts,
             statuses="/".join(statuses),
             members=rerun["members"],
