@@ -113,3 +113,16 @@ def cron_due_since(env, triggers=True):
         )
         times += trigger.mapped("call_at")
     return min(times, default=None)
+
+
+def report_cron_progress(env, done, remaining):
+    """``ir.cron._notify_progress`` and, with work left, a trigger of the running action:
+    Odoo calls an action again at once only when ``ODOO_NOTIFY_CRON_CHANGES`` is set;
+    otherwise its cron workers sleep a minute between passes, ten calls a minute. The
+    trigger wakes them when this call commits. A call that did nothing (the rows left are
+    another worker's) leaves the waking to that worker."""
+    env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+    cron_id = env.context.get("cron_id")
+    if remaining and done and cron_id:
+        # sudo: the running action's own schedule
+        env["ir.cron"].sudo().browse(cron_id)._trigger()

@@ -3,7 +3,7 @@ import time
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, report_cron_progress
 from odoo.tools import SQL
 
 # Most members a chunk of the campaign job takes (each chunk is one transaction); fewer
@@ -119,7 +119,7 @@ class WinbackCampaign(models.Model):
         if not remaining:
             # campaigns that are over keep measuring relapses
             self.search([("state", "in", ("running", "done"))], order="id")._update_results()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        report_cron_progress(self.env, done, remaining)
 
     def _commit_chunk(self, done):
         """Record the progress and commit the chunk, when run as a scheduled action
