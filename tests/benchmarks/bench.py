@@ -195,6 +195,40 @@ TARGETS = {
 }
 
 
+def _screen_lines(by_op):
+    """The screens' section of RESULTS.md (empty when no screen was timed)."""
+    lines = []
+    screens = [(name, op_runs) for name, op_runs in by_op.items() if name.startswith("screen: ")]
+    if screens:
+        lines += [
+            "",
+            "Screens: each RPC the web client sends when the screen opens, as a Care manager, "
+            "the statements they ran and the slowest one (its `EXPLAIN (ANALYZE, BUFFERS)` in "
+            "`results/explain/<customers>-<screen>.md` when it took ≥ 50 ms):",
+            "",
+            "| screen | customers | opens in | RPCs | statements | slowest statement |",
+            "| --- | ---: | ---: | --- | ---: | ---: |",
+        ]
+        for name, op_runs in screens:
+            for scale, run in op_runs:
+                e = run["extra"]
+                rpcs = ", ".join(
+                    f"{k} {1000 * v:.0f} ms"
+                    for k, v in e.items()
+                    if k.startswith(("web_", "read_group")) and isinstance(v, float)
+                )
+                lines.append(
+                    f"| {name[len('screen: ') :]} | {scale:,} | {run['odoo']['seconds']:.3f} s "
+                    f"| {rpcs} | {e.get('statements', '')} "
+                    f"| {1000 * e.get('slowest_statement_s', 0):.0f} ms |"
+                )
+        # what was measured by hand around the runs (indexes before/after, causes)
+        notes = os.path.join(HERE, "results", "screens.md")
+        if os.path.exists(notes):
+            lines += ["", open(notes).read().rstrip("\n")]
+    return lines
+
+
 def write_results(runs):
     """RESULTS.md from every stored scale (results/<scale>.json)."""
     scales = sorted(runs)
@@ -264,34 +298,7 @@ def write_results(runs):
                 f"| {scale:,} | {1000 * e['median_s']:.0f} ms | {1000 * e['small_median_s']:.0f} "
                 f"ms | {e['queries_10']} | {e['queries_1000']} |"
             )
-    screens = [(name, op_runs) for name, op_runs in by_op.items() if name.startswith("screen: ")]
-    if screens:
-        lines += [
-            "",
-            "Screens: each RPC the web client sends when the screen opens, as a Care manager, "
-            "the statements they ran and the slowest one (its `EXPLAIN (ANALYZE, BUFFERS)` in "
-            "`results/explain/<customers>-<screen>.md` when it took ≥ 50 ms):",
-            "",
-            "| screen | customers | opens in | RPCs | statements | slowest statement |",
-            "| --- | ---: | ---: | --- | ---: | ---: |",
-        ]
-        for name, op_runs in screens:
-            for scale, run in op_runs:
-                e = run["extra"]
-                rpcs = ", ".join(
-                    f"{k} {1000 * v:.0f} ms"
-                    for k, v in e.items()
-                    if k.startswith(("web_", "read_group")) and isinstance(v, float)
-                )
-                lines.append(
-                    f"| {name[len('screen: ') :]} | {scale:,} | {run['odoo']['seconds']:.3f} s "
-                    f"| {rpcs} | {e.get('statements', '')} "
-                    f"| {1000 * e.get('slowest_statement_s', 0):.0f} ms |"
-                )
-        # what was measured by hand around the runs (indexes before/after, causes)
-        notes = os.path.join(HERE, "results", "screens.md")
-        if os.path.exists(notes):
-            lines += ["", open(notes).read().rstrip("\n")]
+    lines += _screen_lines(by_op)
     lines += [
         "",
         "Targets, at the largest scale each operation ran:",
@@ -322,10 +329,11 @@ def write_results(runs):
     for op in operations.OPERATIONS:
         doc = " ".join(op.__doc__.split())
         lines.append(f"- **{op.name}**: {doc}")
-    # the section of churn_eval.sh (tests/benchmarks/churn_eval.py) stays
-    churn_section = os.path.join(HERE, "results", "churn_eval.md")
-    if os.path.exists(churn_section):
-        lines += ["", open(churn_section).read().rstrip("\n")]
+    # the sections of workers.sh (several cron workers) and churn_eval.sh stay
+    for section in ("workers.md", "churn_eval.md"):
+        path = os.path.join(HERE, "results", section)
+        if os.path.exists(path):
+            lines += ["", open(path).read().rstrip("\n")]
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -1,0 +1,220 @@
+"""A win-back campaign started through JSON-RPC on Odoo servers in workers mode with
+Odoo's default limits, with one and with two cron workers: the time until every member has
+had its D0 (offer, coupon, email), duplicates, losses, workers killed.
+
+Usage (tests/benchmarks/workers.sh does it in a throwaway cluster):
+    python3 workers.py <odoo.conf> <template db> <customers> [<cron workers>...]
+Writes results/workers.json and results/workers.md (RESULTS.md includes it).
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import datagen
+
+import odoo
+from odoo import SUPERUSER_ID, api
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "..", "odoo_server.py")
+DEFAULT_LIMITS = ["--limit-time-cpu=60", "--limit-time-real=120"]
+KILLED = re.compile(r"CPU time limit|virtual real time limit|timeout after|WorkerCron .* max age")
+LOGIN = "bench_manager"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rpc(opener, url, path, params):
+    body = json.dumps({"jsonrpc": "2.0", "method": "call", "params": params}).encode()
+    request = urllib.request.Request(url + path, body, {"Content-Type": "application/json"})
+    with opener.open(request, timeout=300) as response:
+        answer = json.load(response)
+    if "error" in answer:
+        raise RuntimeError(answer["error"]["data"]["message"])
+    return answer["result"]
+
+
+def prepare(db, customers):
+    """Customers, their scores, a Care manager and a draft campaign on all of them."""
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        start = time.perf_counter()
+        datagen.generate(env, customers)
+        env["winback.customer.score"]._compute_company_scores(env.company)
+        env["res.users"].create(
+            {
+                "name": "Bench manager",
+                "login": LOGIN,
+                "password": LOGIN,
+                "groups_id": [(6, 0, [env.ref("loyalty_gesture.group_care_manager").id])],
+            }
+        )
+        gesture_type = env["loyalty.gesture.type"].create(
+            {"name": "Bench workers coupon", "default_value": 10, "max_value": 50}
+        )
+        campaign = env["winback.campaign"].create(
+            {
+                "name": "Bench workers",
+                "segment_at_risk": True,
+                "segment_dormant": True,
+                "segment_lost": True,
+                "holdout_percent": 0,
+                "min_orders": 1,
+                "gesture_type_id": gesture_type.id,
+            }
+        )
+        print(f"[workers] {customers} customers prepared in {time.perf_counter() - start:.0f} s")
+        return campaign.id
+
+
+def state(db, campaign_id):
+    with odoo.sql_db.db_connect(db).cursor() as cr:
+        cr.execute(
+            """
+            SELECT c.targeted_date IS NOT NULL, count(m.id), count(DISTINCT m.partner_id),
+                   count(m.id) FILTER (WHERE m.state = 'targeted'),
+                   count(m.id) FILTER (WHERE m.contacted), count(DISTINCT m.gesture_id)
+              FROM winback_campaign c
+         LEFT JOIN winback_campaign_member m ON m.campaign_id = c.id
+             WHERE c.id = %s GROUP BY c.id
+            """,
+            [campaign_id],
+        )
+        return cr.fetchone()
+
+
+def given(db, campaign_id):
+    """Offers, coupons and D0 emails per member (each must be exactly one)."""
+    with odoo.sql_db.db_connect(db).cursor() as cr:
+        cr.execute(
+            """
+            SELECT count(*) FILTER (WHERE g.n != 1), count(*) FILTER (WHERE e.n != 1),
+                   count(*) FILTER (WHERE k.n != 1)
+              FROM winback_campaign_member m
+              LEFT JOIN LATERAL (SELECT count(*) AS n FROM loyalty_gesture x
+                                  WHERE x.partner_id = m.partner_id) g ON TRUE
+              LEFT JOIN LATERAL (SELECT count(*) AS n FROM mail_mail x
+                                  WHERE x.model = 'winback.campaign.member'
+                                    AND x.res_id = m.id) e ON TRUE
+              LEFT JOIN LATERAL (SELECT count(*) AS n FROM loyalty_card x
+                                  WHERE x.partner_id = m.partner_id) k ON TRUE
+             WHERE m.campaign_id = %s AND m.contacted
+            """,
+            [campaign_id],
+        )
+        return dict(zip(("offers", "emails", "coupons"), cr.fetchone(), strict=True))
+
+
+def run(conf, base, campaign_id, cron_workers):
+    db = f"{base}_w{cron_workers}"
+    subprocess.run(["dropdb", "--if-exists", db], check=True)
+    subprocess.run(["createdb", "-T", base, db], check=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = os.path.join(HERE, "results", f".workers-{cron_workers}.log")
+    args = [sys.executable, SERVER, "-c", conf, "-d", db, f"--db-filter=^{db}$",
+            "--workers=2", f"--max-cron-threads={cron_workers}", *DEFAULT_LIMITS,
+            f"--http-port={port}", f"--gevent-port={free_port()}", "--log-level=info"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "ODOO_NOTIFY_CRON_CHANGES"}
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            for _ in range(180):
+                try:
+                    urllib.request.urlopen(url + "/web/health", timeout=5).close()
+                    break
+                except OSError:
+                    time.sleep(1)
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+            rpc(opener, url, "/web/session/authenticate",
+                {"db": db, "login": LOGIN, "password": LOGIN})  # fmt: skip
+            started = time.monotonic()
+            rpc(opener, url, "/web/dataset/call_kw/winback.campaign/action_start",
+                {"model": "winback.campaign", "method": "action_start",
+                 "args": [[campaign_id]], "kwargs": {}})  # fmt: skip
+            answered = time.monotonic() - started
+            while True:
+                targeted, members, _p, waiting, _c, _g = state(db, campaign_id)
+                if targeted and members and not waiting:
+                    break
+                time.sleep(2)
+            finished = time.monotonic() - started
+        finally:
+            server.terminate()
+            server.wait(60)
+    text = open(log_path).read()
+    calls = len(re.findall(r"Job 'Win-back: campaign steps[^']*' \(\d+\) processed", text))
+    _targeted, members, partners, _waiting, contacted, _gestures = state(db, campaign_id)
+    result = {
+        "cron_workers": cron_workers,
+        "members": members,
+        "start_answered_s": round(answered, 3),
+        "job_s": round(finished, 1),
+        "calls": calls,
+        "contacted": contacted,
+        "duplicate_members": members - partners,
+        "not_one": given(db, campaign_id),
+        "lost": members - contacted,
+        "killed": len(KILLED.findall(text)),
+    }
+    print(f"[workers] {json.dumps(result)}", flush=True)
+    subprocess.run(["dropdb", db], check=True)
+    return result
+
+
+def write(customers, results):
+    folder = os.path.join(HERE, "results")
+    with open(os.path.join(folder, "workers.json"), "w") as f:
+        json.dump({"customers": customers, "runs": results}, f, indent=1)
+    lines = [
+        "Several cron workers: a win-back campaign started through JSON-RPC (`action_start`) on "
+        f"an Odoo server in workers mode with Odoo's default limits ({' '.join(DEFAULT_LIMITS)}), "
+        f"on {customers:,} customers, until every member has had their D0 (offer, coupon, "
+        "email); `tests/benchmarks/workers.sh`:",
+        "",
+        "| cron workers | members | Start answered | job done | calls | members/s "
+        "| duplicates | lost | workers killed |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        dup = r["duplicate_members"] + sum(r["not_one"].values())
+        lines.append(
+            f"| {r['cron_workers']} | {r['members']:,} | {r['start_answered_s']:.2f} s "
+            f"| {r['job_s']:.0f} s | {r['calls']} | {r['members'] / r['job_s']:.0f} | {dup} "
+            f"| {r['lost']} | {r['killed']} |"
+        )
+    if len(results) == 2:
+        ratio = results[0]["job_s"] / results[1]["job_s"]
+        lines += ["", f"One worker / two workers time ratio: {ratio:.2f} (two shared cores)."]
+    with open(os.path.join(folder, "workers.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    conf, template, customers, *workers = sys.argv[1:]
+    customers = int(customers)
+    odoo.tools.config.parse_config(["-c", conf])
+    base = f"workers_{customers}"
+    subprocess.run(["dropdb", "--if-exists", base], check=True)
+    subprocess.run(["createdb", "-T", template, base], check=True)
+    campaign_id = prepare(base, customers)
+    odoo.modules.registry.Registry.delete(base)
+    odoo.sql_db.close_db(base)
+    results = [run(conf, base, campaign_id, int(n)) for n in (workers or ["1", "2"])]
+    write(customers, results)
+    print(open(os.path.join(HERE, "results", "workers.md")).read())
+
+
+if __name__ == "__main__":
+    main()
