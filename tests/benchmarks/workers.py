@@ -105,8 +105,9 @@ def given(db, campaign_id):
               LEFT JOIN LATERAL (SELECT count(*) AS n FROM loyalty_gesture x
                                   WHERE x.partner_id = m.partner_id) g ON TRUE
               LEFT JOIN LATERAL (SELECT count(*) AS n FROM mail_mail x
-                                  WHERE x.model = 'winback.campaign.member'
-                                    AND x.res_id = m.id) e ON TRUE
+                                   JOIN mail_message mm ON mm.id = x.mail_message_id
+                                  WHERE mm.model = 'winback.campaign.member'
+                                    AND mm.res_id = m.id) e ON TRUE
               LEFT JOIN LATERAL (SELECT count(*) AS n FROM loyalty_card x
                                   WHERE x.partner_id = m.partner_id) k ON TRUE
              WHERE m.campaign_id = %s AND m.contacted
