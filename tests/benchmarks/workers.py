@@ -170,6 +170,7 @@ def run(conf, base, campaign_id, cron_workers):
         "killed": len(KILLED.findall(text)),
     }
     print(f"[workers] {json.dumps(result)}", flush=True)
+    odoo.sql_db.close_db(db)
     subprocess.run(["dropdb", db], check=True)
     return result
 
