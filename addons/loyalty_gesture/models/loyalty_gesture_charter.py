@@ -144,13 +144,15 @@ class LoyaltyGestureCharter(models.Model):
         """Refuse gestures the charter blocks, whatever the path (form, wizard, import, RPC).
 
         Called on create/write of a gesture and before it is submitted, approved or
-        fulfilled. Data files loaded at install time are trusted.
+        fulfilled. Data files loaded at install time are trusted. Returns the evaluation
+        of the gestures checked (``{gesture id: evaluation}``, see
+        :meth:`_evaluate_gestures`), so that a batch is evaluated once.
         """
         if self.env.context.get("install_module"):
-            return
+            return {}
         gestures = gestures.filtered(lambda g: g.state in ("draft", "to_approve", "approved"))
         if not gestures:
-            return
+            return {}
         self._serialize_customers(gestures.partner_id.commercial_partner_id)
         results = self._evaluate_gestures(gestures)
         for gesture in gestures:
@@ -167,6 +169,7 @@ class LoyaltyGestureCharter(models.Model):
                         + result["blocked_reasons"]
                     )
                 )
+        return results
 
     @api.model
     def _serialize_customers(self, partners):
