@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL
 
 # The context of a batch issued without a chatter trace per gesture (a win-back campaign's
@@ -66,7 +67,7 @@ class LoyaltyGesture(models.Model):
         gestures = self._care_insert_gestures(partners, gesture_type, value, reason, company)
         # what create checks after: companies, constraints, the charter (once: it
         # refuses what it blocks, as create would)
-        gestures._check_company()
+        gestures._care_check_batch_companies()
         gestures._care_check_batch_constraints()
         charter = self.env["loyalty.gesture.charter"]
         results = charter._check_gestures(gestures) or charter._evaluate_gestures(gestures)
@@ -94,6 +95,16 @@ class LoyaltyGesture(models.Model):
             return False
         customers = [partner.commercial_partner_id.id for partner in partners]
         return len(set(customers)) == len(customers)
+
+    def _care_check_batch_companies(self):
+        """create's ``_check_company`` for a batch of one type and company: the type and
+        the first customer as create checks them, the other customers in one query (the
+        ORM's message if one is of another company)."""
+        self[:1]._check_company()
+        partners = self.env["res.partner"].sudo().with_context(active_test=False)
+        domain = expression.normalize_domain(partners._check_company_domain(self.company_id))
+        if partners.search_count([("id", "in", self.partner_id.ids), "!", *domain], limit=1):
+            self._check_company()
 
     def _care_check_batch_constraints(self):
         """The gestures' Python constraints, for a batch of one type and value without

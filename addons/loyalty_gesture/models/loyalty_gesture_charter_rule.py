@@ -242,14 +242,27 @@ class LoyaltyGestureCharterRule(models.Model):
 
     # --- Matching ---
 
-    def _first_match(self, partner, metrics, ticket, channel, portraits):
-        """First active rule of ``self`` (in order) whose conditions all match."""
+    def _first_match(self, partner, metrics, ticket, channel, portraits, in_filter=None):
+        """First active rule of ``self`` (in order) whose conditions all match.
+
+        ``in_filter``: the customers of a batch in each rule's filter, evaluated once for
+        the batch (:meth:`_partners_in_filters`).
+        """
         for rule in self.filtered("active").sorted(lambda r: (r.sequence, r.id)):
-            if rule._matches(partner, metrics, ticket, channel, portraits):
+            if rule._matches(partner, metrics, ticket, channel, portraits, in_filter):
                 return rule
         return self.browse()
 
-    def _matches(self, partner, metrics, ticket, channel, portraits):
+    def _partners_in_filters(self, partners):
+        """``{rule id: ids of partners in its customer filter}`` for the rules of ``self``
+        that have one: what :meth:`_matches` decides one partner at a time."""
+        return {
+            rule.id: set(partners.filtered_domain(rule._partner_domain()).ids)
+            for rule in self
+            if rule._partner_domain()
+        }
+
+    def _matches(self, partner, metrics, ticket, channel, portraits, in_filter=None):
         self.ensure_one()
         if self.priority_min or self.priority_max:
             if not ticket:
@@ -281,5 +294,7 @@ class LoyaltyGestureCharterRule(models.Model):
         required = self.with_context(active_test=False).portrait_ids
         if required and not required & portraits:
             return False
+        if in_filter is not None and self.id in in_filter:
+            return partner.id in in_filter[self.id]
         domain = self._partner_domain()
         return not domain or bool(partner.filtered_domain(domain))
