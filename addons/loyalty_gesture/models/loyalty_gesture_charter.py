@@ -109,9 +109,9 @@ class LoyaltyGestureCharter(models.Model):
             # sudo: portraits apply whoever asks
             portraits = no_portrait.sudo().with_company(company)._match_partners(metrics=metrics)
             charter = self._get_for_company(company)
-            # the rules' filters and descriptions, worked out once for the batch
+            # the rules' filters, descriptions and matches, worked out once for the batch
             customers = batch.partner_id.commercial_partner_id
-            in_filter, descriptions = charter.rule_ids._partners_in_filters(customers), {}
+            in_filter, descriptions, memo = charter.rule_ids._partners_in_filters(customers), {}, {}
             counted = defaultdict(list)  # customer: gestures of the batch that count
             for gesture in batch:
                 if gesture.state in COUNTED_STATES:
@@ -137,6 +137,7 @@ class LoyaltyGestureCharter(models.Model):
                     portraits.get(partner.id, no_portrait),
                     charter,
                     in_filter=in_filter,
+                    memo=memo,
                 )
                 context["descriptions"] = descriptions
                 results[gesture.id] = self._evaluate_in_context(

@@ -242,16 +242,44 @@ class LoyaltyGestureCharterRule(models.Model):
 
     # --- Matching ---
 
-    def _first_match(self, partner, metrics, ticket, channel, portraits, in_filter=None):
+    def _first_match(self, partner, metrics, ticket, channel, portraits, in_filter=None, memo=None):
         """First active rule of ``self`` (in order) whose conditions all match.
 
-        ``in_filter``: the customers of a batch in each rule's filter, evaluated once for
-        the batch (:meth:`_partners_in_filters`).
+        For a batch: ``in_filter``, the customers in each rule's filter, evaluated once
+        (:meth:`_partners_in_filters`); ``memo``, the rule found for each case already
+        seen (:meth:`_match_key`).
         """
+        key = None
+        if memo is not None:
+            key = self._match_key(partner, metrics, ticket, channel, portraits, in_filter)
+            if key in memo:
+                return memo[key]
+        found = self.browse()
         for rule in self.filtered("active").sorted(lambda r: (r.sequence, r.id)):
             if rule._matches(partner, metrics, ticket, channel, portraits, in_filter):
-                return rule
-        return self.browse()
+                found = rule
+                break
+        if key is not None:
+            memo[key] = found
+        return found
+
+    @api.model
+    def _match_key(self, partner, metrics, ticket, channel, portraits, in_filter):
+        """Everything :meth:`_matches` reads of a case (keep the two in step): cases of a
+        batch with the same key match the same rule."""
+        return (
+            ticket.id,
+            ticket.priority,
+            ticket.category_id.id,
+            channel.id,
+            metrics.get("tier", "standard"),
+            metrics.get("seniority_months", 0),
+            metrics.get("coupon_use_rate"),
+            tuple(sorted(portraits.ids)),
+            tuple(sorted(rule for rule, ids in in_filter.items() if partner.id in ids))
+            if in_filter is not None
+            else partner.id,
+        )
 
     def _partners_in_filters(self, partners):
         """``{rule id: ids of partners in its customer filter}`` for the rules of ``self``
@@ -263,6 +291,7 @@ class LoyaltyGestureCharterRule(models.Model):
         }
 
     def _matches(self, partner, metrics, ticket, channel, portraits, in_filter=None):
+        """Whether the case matches the rule (what it reads: :meth:`_match_key`)."""
         self.ensure_one()
         if self.priority_min or self.priority_max:
             if not ticket:
