@@ -18,7 +18,7 @@ class LoyaltyGesture(models.Model):
 
     :meth:`_care_issue_batch` writes exactly what :meth:`_care_issue_orm` (create and
     ``action_submit``) writes, rows and columns, in the quiet context of a campaign
-    (``QUIET_CONTEXT``); tests/…/test_coupon_bulk.py compares every stored column of both.
+    (``QUIET_CONTEXT``); winback/tests/test_coupon_bulk.py compares every stored column.
     What it does not cover goes through the ORM path, whole or in part (see
     :meth:`_care_batch_issuable`).
     """
@@ -91,8 +91,11 @@ class LoyaltyGesture(models.Model):
         without an email of its own, for distinct customers, in the quiet context."""
         if gesture_type.fulfilment != "coupon" or gesture_type.mail_template_id:
             return False
-        if not all(self.env.context.get(key) for key in QUIET_CONTEXT):
+        context = self.env.context
+        if not all(context.get(key) for key in QUIET_CONTEXT):
             return False
+        if context.get("mail_activity_automation_skip"):
+            return False  # no follow-up activity: the ORM path skips them
         customers = [partner.commercial_partner_id.id for partner in partners]
         return len(set(customers)) == len(customers)
 
@@ -101,6 +104,7 @@ class LoyaltyGesture(models.Model):
         the first customer as create checks them, the other customers in one query (the
         ORM's message if one is of another company)."""
         self[:1]._check_company()
+        # sudo: _check_company reads every customer's company whoever grants
         partners = self.env["res.partner"].sudo().with_context(active_test=False)
         domain = expression.normalize_domain(partners._check_company_domain(self.company_id))
         if partners.search_count([("id", "in", self.partner_id.ids), "!", *domain], limit=1):
