@@ -216,7 +216,7 @@ class LoyaltyGesture(models.Model):
         """A coupon card of ``program`` for each gesture, as ``_create_coupons`` creates
         them (codes from ``loyalty.card._generate_code``); returns their ids in order."""
         cards = self.env["loyalty.card"].sudo()  # sudo: agents grant coupons (see _create_coupons)
-        codes = [cards._generate_code() for _gesture in self]
+        codes = self._care_new_codes(cards, len(self))
         # loyalty.card's constraint: no coupon code equal to a program's trigger code
         clash = cards.env["loyalty.rule"].search(
             [("mode", "=", "with_code"), ("code", "in", codes)], limit=1
@@ -251,6 +251,21 @@ class LoyaltyGesture(models.Model):
             )
         )
         return ids
+
+    @api.model
+    def _care_new_codes(self, cards, count):
+        """``count`` coupon codes from ``loyalty.card._generate_code``, none drawn twice
+        nor already used (its 32 random bits meet again within some 100,000 codes)."""
+        codes = {}
+        while len(codes) < count:
+            drawn = {cards._generate_code(): None for _i in range(count - len(codes))}
+            taken = self.env.execute_query(
+                SQL("SELECT code FROM loyalty_card WHERE code = ANY(%s)", list(drawn))
+            )
+            for (code,) in taken:
+                drawn.pop(code)
+            codes.update(drawn)
+        return list(codes)
 
     def _care_batch_done(self):
         """Hook: what becoming done adds to these gestures besides their own rows (the
