@@ -19,6 +19,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import fields
+from odoo.addons.winback.tests.row_snapshot import created_rows, diff
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
@@ -378,6 +379,40 @@ class TestBenchmarkSmall(TransactionCase):
         cards = self.env["loyalty.card"].search_count([])
         gestures.action_done()
         self.assertEqual(self.env["loyalty.card"].search_count([]), cards)
+
+    def test_coupon_issuance_set_based_matches_the_orm(self):
+        """The set-based issuance (``_care_issue_batch``) writes, for the campaign's
+        members, exactly the rows the ORM path writes: every stored column of every row
+        created, in every table (addons/winback/tests/row_snapshot.py)."""
+        self.env["winback.customer.score"]._compute_company_scores(self.company)
+        campaign = self._campaign(holdout=0)
+        campaign._target()
+        members = campaign.member_ids.filtered(lambda m: m.state == "targeted").sorted("id")
+        self.assertGreater(len(members), 400)
+        partners = members.partner_id.browse([m.partner_id.id for m in members])
+        issuer = self.env["loyalty.gesture"].with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True
+        )
+
+        def issue(method):
+            gestures = getattr(issuer, method)(
+                partners, campaign.gesture_type_id, 10, "Small benchmark", self.company
+            )
+            return gestures.mapped("state")
+
+        codes = [
+            ("loyalty.gesture", "name"),
+            ("loyalty.card", "code"),
+            ("mail.activity", "res_name"),
+            ("satisfaction.request", "access_token"),
+        ]
+        orm, orm_states = created_rows(self.env, lambda: issue("_care_issue_orm"), codes)
+        batch, batch_states = created_rows(self.env, lambda: issue("_care_issue_batch"), codes)
+        self.assertEqual(set(orm_states), {"done"})
+        self.assertEqual(batch_states, orm_states)
+        self.assertEqual(len(orm["loyalty.card"]), len(members))
+        problems = diff(orm, batch)
+        self.assertEqual(problems, [], "\n".join(problems))
 
     def test_nps_aggregation_matches_the_raw_answers(self):
         nps = self.env.ref("satisfaction_survey.survey_nps")

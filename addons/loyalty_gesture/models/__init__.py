@@ -18,6 +18,7 @@ from . import (
     fulfilment_service_task,
     fulfilment_letter,
 )
+from . import loyalty_gesture_bulk
 # isort: on
 
 from . import (

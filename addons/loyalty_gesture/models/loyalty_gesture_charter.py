@@ -109,6 +109,9 @@ class LoyaltyGestureCharter(models.Model):
             # sudo: portraits apply whoever asks
             portraits = no_portrait.sudo().with_company(company)._match_partners(metrics=metrics)
             charter = self._get_for_company(company)
+            # the rules' filters, descriptions and matches, worked out once for the batch
+            customers = batch.partner_id.commercial_partner_id
+            in_filter, descriptions, memo = charter.rule_ids._partners_in_filters(customers), {}, {}
             counted = defaultdict(list)  # customer: gestures of the batch that count
             for gesture in batch:
                 if gesture.state in COUNTED_STATES:
@@ -133,7 +136,10 @@ class LoyaltyGestureCharter(models.Model):
                     row,
                     portraits.get(partner.id, no_portrait),
                     charter,
+                    in_filter=in_filter,
+                    memo=memo,
                 )
+                context["descriptions"] = descriptions
                 results[gesture.id] = self._evaluate_in_context(
                     context, gesture.type_id, gesture.value
                 )
@@ -144,13 +150,13 @@ class LoyaltyGestureCharter(models.Model):
         """Refuse gestures the charter blocks, whatever the path (form, wizard, import, RPC).
 
         Called on create/write of a gesture and before it is submitted, approved or
-        fulfilled. Data files loaded at install time are trusted.
+        fulfilled. Data files loaded at install time are trusted. Returns the evaluation.
         """
         if self.env.context.get("install_module"):
-            return
+            return {}
         gestures = gestures.filtered(lambda g: g.state in ("draft", "to_approve", "approved"))
         if not gestures:
-            return
+            return {}
         self._serialize_customers(gestures.partner_id.commercial_partner_id)
         results = self._evaluate_gestures(gestures)
         for gesture in gestures:
@@ -167,6 +173,7 @@ class LoyaltyGestureCharter(models.Model):
                         + result["blocked_reasons"]
                     )
                 )
+        return results
 
     @api.model
     def _serialize_customers(self, partners):
@@ -253,8 +260,8 @@ class LoyaltyGestureCharter(models.Model):
         return self._make_context(partner, company, ticket, channel, metrics, portraits, charter)
 
     @api.model
-    def _make_context(self, partner, company, ticket, channel, metrics, portraits, charter):
-        rule = charter.rule_ids._first_match(partner, metrics, ticket, channel, portraits)
+    def _make_context(self, partner, company, ticket, channel, metrics, portraits, charter, **kw):
+        rule = charter.rule_ids._first_match(partner, metrics, ticket, channel, portraits, **kw)
         return {
             "partner": partner,
             "company": company,
@@ -284,11 +291,14 @@ class LoyaltyGestureCharter(models.Model):
         info = []
         rule = context["rule"]
         if rule:
+            descriptions = context.get("descriptions", {})  # a batch's: once per rule
+            if rule.id not in descriptions:
+                descriptions[rule.id] = rule._describe_conditions()
             info.append(
                 self.env._(
                     'Charter rule "%(rule)s" applies (%(conditions)s).',
                     rule=rule.name,
-                    conditions=rule._describe_conditions(),
+                    conditions=descriptions[rule.id],
                 )
             )
         else:

@@ -242,14 +242,56 @@ class LoyaltyGestureCharterRule(models.Model):
 
     # --- Matching ---
 
-    def _first_match(self, partner, metrics, ticket, channel, portraits):
-        """First active rule of ``self`` (in order) whose conditions all match."""
-        for rule in self.filtered("active").sorted(lambda r: (r.sequence, r.id)):
-            if rule._matches(partner, metrics, ticket, channel, portraits):
-                return rule
-        return self.browse()
+    def _first_match(self, partner, metrics, ticket, channel, portraits, in_filter=None, memo=None):
+        """First active rule of ``self`` (in order) whose conditions all match.
 
-    def _matches(self, partner, metrics, ticket, channel, portraits):
+        For a batch: ``in_filter``, the customers in each rule's filter, evaluated once
+        (:meth:`_partners_in_filters`); ``memo``, the rule found for each case already
+        seen (:meth:`_match_key`).
+        """
+        key = None
+        if memo is not None:
+            key = self._match_key(partner, metrics, ticket, channel, portraits, in_filter)
+            if key in memo:
+                return memo[key]
+        found = self.browse()
+        for rule in self.filtered("active").sorted(lambda r: (r.sequence, r.id)):
+            if rule._matches(partner, metrics, ticket, channel, portraits, in_filter):
+                found = rule
+                break
+        if key is not None:
+            memo[key] = found
+        return found
+
+    @api.model
+    def _match_key(self, partner, metrics, ticket, channel, portraits, in_filter):
+        """Everything :meth:`_matches` reads of a case (keep the two in step): cases of a
+        batch with the same key match the same rule."""
+        return (
+            ticket.id,
+            ticket.priority,
+            ticket.category_id.id,
+            channel.id,
+            metrics.get("tier", "standard"),
+            metrics.get("seniority_months", 0),
+            metrics.get("coupon_use_rate"),
+            tuple(sorted(portraits.ids)),
+            tuple(sorted(rule for rule, ids in in_filter.items() if partner.id in ids))
+            if in_filter is not None
+            else partner.id,
+        )
+
+    def _partners_in_filters(self, partners):
+        """``{rule id: ids of partners in its customer filter}`` for the rules of ``self``
+        that have one: what :meth:`_matches` decides one partner at a time."""
+        return {
+            rule.id: set(partners.filtered_domain(rule._partner_domain()).ids)
+            for rule in self
+            if rule._partner_domain()
+        }
+
+    def _matches(self, partner, metrics, ticket, channel, portraits, in_filter=None):
+        """Whether the case matches the rule (what it reads: :meth:`_match_key`)."""
         self.ensure_one()
         if self.priority_min or self.priority_max:
             if not ticket:
@@ -281,5 +323,7 @@ class LoyaltyGestureCharterRule(models.Model):
         required = self.with_context(active_test=False).portrait_ids
         if required and not required & portraits:
             return False
+        if in_filter is not None and self.id in in_filter:
+            return partner.id in in_filter[self.id]
         domain = self._partner_domain()
         return not domain or bool(partner.filtered_domain(domain))

@@ -19,3 +19,10 @@ class LoyaltyGesture(models.Model):
         return dict(
             super()._satisfaction_request_values(), ticket_id=self.ticket_id.id, user_id=owner.id
         )
+
+    def _care_batch_done(self):
+        """Gestures made done set-based (loyalty_gesture_bulk.py): their survey requests,
+        as the ORM path's ``write`` creates them."""
+        result = super()._care_batch_done()
+        self.env["satisfaction.request"]._care_insert_from_trigger(self._survey_trigger, self)
+        return result

@@ -6,6 +6,11 @@ from odoo import api, fields, models
 from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
 from odoo.tools import SQL
 
+from .satisfaction_request import _new_token
+
+# what a trigger's request values may name (the set-based insert writes these)
+REQUEST_KEYS = {"partner_id", "company_id", "ticket_id", "user_id"}
+
 
 class SatisfactionRequest(models.Model):
     """Triggers: the requests created after a ticket, order or gesture event, and the
@@ -57,6 +62,65 @@ class SatisfactionRequest(models.Model):
                 vals.pop("user_id", None)  # let the owner default to the salesperson
             vals_list.append(vals)
         return requests_sudo.create(vals_list)
+
+    @api.model
+    def _care_insert_from_trigger(self, trigger, records):
+        """:meth:`_create_from_trigger` in one INSERT, for many records of one company
+        whose requests name their owner: the same rows (its ORM create otherwise)."""
+        requests_sudo = self.sudo()  # sudo: triggered by any user, see _create_from_trigger
+        company = records.company_id
+        if len(company) != 1:
+            return self._create_from_trigger(trigger, records)
+        active, survey, delay = company._satisfaction_trigger(trigger)
+        if not active or not survey:
+            return requests_sudo
+        values = [record._satisfaction_request_values() for record in records]
+        if not survey.satisfaction_kind or any(
+            not vals.get("user_id") or not vals.get("partner_id") or vals.keys() - REQUEST_KEYS
+            for vals in values
+        ):
+            return self._create_from_trigger(trigger, records)
+        ids = self.env["loyalty.gesture"]._care_next_ids(self._table, len(records))
+        now = fields.Datetime.now()
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO satisfaction_request (
+                    id, partner_id, commercial_partner_id, company_id, survey_id, kind,
+                    trigger, res_model, res_id, ticket_id, team_id, user_id, access_token,
+                    scheduled_date, state, loop_state, is_satisfied, is_unhappy,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT v.id, v.partner_id, p.commercial_partner_id, %(company)s,
+                       %(survey)s, %(kind)s, %(trigger)s, %(model)s, v.res_id, t.id,
+                       t.team_id, v.user_id, v.token, %(scheduled)s, 'pending', 'none',
+                       FALSE, FALSE, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(ids)s::int[], %(partners)s::int[], %(res_ids)s::int[],
+                              %(tickets)s::int[], %(users)s::int[], %(tokens)s::varchar[])
+                       AS v(id, partner_id, res_id, ticket_id, user_id, token)
+                  JOIN res_partner p ON p.id = v.partner_id
+                  LEFT JOIN helpdesk_ticket t ON t.id = v.ticket_id
+                 WHERE NOT EXISTS (
+                       SELECT 1 FROM satisfaction_request r
+                        WHERE r.res_model = %(model)s AND r.res_id = v.res_id
+                          AND r.partner_id = v.partner_id)
+                """,
+                company=company.id,
+                survey=survey.id,
+                kind=survey.satisfaction_kind,
+                trigger=trigger,
+                model=records._name,
+                scheduled=now + timedelta(days=delay),
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                ids=ids,
+                partners=[vals["partner_id"] for vals in values],
+                res_ids=records.ids,
+                tickets=[vals.get("ticket_id") or None for vals in values],
+                users=[vals["user_id"] for vals in values],
+                tokens=[_new_token() for _vals in values],
+            )
+        )
+        return requests_sudo.browse(ids).exists()
 
     @api.model
     def _cron_relationship_nps(self, batch_size=500):

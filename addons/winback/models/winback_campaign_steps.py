@@ -68,18 +68,15 @@ class WinbackCampaign(models.Model):
         only for valued types, other kinds (gift, free delivery...) get theirs from the
         gesture pipeline."""
         self.ensure_one()
-        vals = {
-            "type_id": self.gesture_type_id.id,
-            "company_id": self.company_id.id,
-            "reason": reason,
-        }
-        if self.gesture_type_id._is_valued():
-            vals["value"] = value
-        gestures = self.env["loyalty.gesture"].create(
-            [{"partner_id": member.partner_id.id, **vals} for member in members]
+        # set-based for personal coupons in the quiet context of the D0 offers, the
+        # ORM path otherwise: the same rows either way (loyalty_gesture_bulk.py)
+        return self.env["loyalty.gesture"]._care_issue_batch(
+            members.partner_id.browse([member.partner_id.id for member in members]),
+            self.gesture_type_id,
+            value,
+            reason,
+            self.company_id,
         )
-        gestures.action_submit()
-        return gestures
 
     def _run_first_step(self):
         """D0 for the members not contacted yet: offer (a gesture) and email, within budget."""

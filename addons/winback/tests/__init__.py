@@ -4,6 +4,7 @@ from . import (
     test_campaign_tour,
     test_churn_backtest,
     test_churn_model,
+    test_coupon_bulk,
     test_customer_score,
     test_kpi,
     test_kpi_target,
