@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import create_index
+from odoo.tools import SQL, create_index
 
 from .winback_customer_score import STATUSES
 
@@ -118,6 +118,32 @@ class WinbackCampaignMember(models.Model):
     def _write_step(self, values):
         """What a campaign step records on its members (state, offer, costs, links)."""
         self.sudo().write(values)  # sudo: members are written by the campaign's steps only
+
+    def _link_each(self, field, records):
+        """Set the many2one ``field`` of each member to the record at the same position of
+        ``records`` in one UPDATE (no stored field depends on these links: a write per
+        member cost a third of a 100,000-member D0)."""
+        if len(records) != len(self):
+            raise ValueError(f"{len(self)} members, {len(records)} {field} values")
+        if not self:
+            return
+        self.flush_recordset([field])
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE winback_campaign_member m
+                   SET %(column)s = v.target, write_uid = %(uid)s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                  FROM unnest(%(ids)s::int[], %(targets)s::int[]) AS v(id, target)
+                 WHERE m.id = v.id
+                """,
+                column=SQL.identifier(field),
+                uid=self.env.uid,
+                ids=self.ids,
+                targets=records.ids,
+            )
+        )
+        self.invalidate_recordset([field, "write_uid", "write_date"])
 
     # --- Actions ---
 

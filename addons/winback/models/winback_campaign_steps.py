@@ -133,8 +133,7 @@ class WinbackCampaign(models.Model):
                 self.offer_value,
                 self.env._("Win-back campaign %(name)s", name=self.name),
             )
-            for member, gesture in zip(accepted, gestures, strict=True):
-                member._write_step({"gesture_id": gesture.id})
+            accepted._link_each("gesture_id", gestures)
         return accepted
 
     def _send_first_emails(self, accepted):
@@ -186,8 +185,7 @@ class WinbackCampaign(models.Model):
                 ]
             )
         )
-        for member, lead in zip(members, leads, strict=True):
-            member._write_step({"lead_id": lead.id})
+        members._link_each("lead_id", leads)
 
     def type_unit_cost(self):
         return self.gesture_type_id.unit_cost if self.gesture_type_id else 0.0
