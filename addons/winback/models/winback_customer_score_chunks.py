@@ -98,7 +98,7 @@ class WinbackCustomerScore(models.Model):
         if not self._lock_company(company):
             return 0
         done = 0
-        if company.winback_score_staged_on != today or not self._stage_exists(company):
+        if company.winback_score_staged_on != today or not self._stage_ready(company):
             refit = company.winback_score_requested
             self.env.cr.execute(
                 SQL(
@@ -133,9 +133,14 @@ class WinbackCustomerScore(models.Model):
         return SQL.identifier(f"winback_score_stage_{int(company.id)}")
 
     @api.model
-    def _stage_exists(self, company):
+    def _stage_ready(self, company):
+        """Whether ``company``'s stage table is there with its rows (PostgreSQL empties
+        unlogged tables when it restarts after a crash: the scores are staged again)."""
         name = f"winback_score_stage_{int(company.id)}"
-        return self.env.execute_query(SQL("SELECT to_regclass(%s) IS NOT NULL", name))[0][0]
+        if not self.env.execute_query(SQL("SELECT to_regclass(%s) IS NOT NULL", name))[0][0]:
+            return False
+        stage = self._stage_table(company)
+        return self.env.execute_query(SQL("SELECT EXISTS (SELECT 1 FROM %s)", stage))[0][0]
 
     @api.model
     def _stage_scores(self, company, today, prepared):

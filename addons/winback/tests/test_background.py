@@ -158,7 +158,7 @@ class TestBackgroundScoring(BackgroundCase):
         self.assertGreaterEqual(len(cursors - {0}), 4, "written over several calls")
         self.assertEqual(self.big.winback_scored_on, self.today)
         self.assertFalse(self.big.winback_score_staged_on)
-        self.assertFalse(scores._stage_exists(self.big), "the stage table is dropped")
+        self.assertFalse(scores._stage_ready(self.big), "the stage table is dropped")
         chunked = self._snapshot(self.big)
         self.assertNotIn(gone.id, chunked, "a customer without orders any more leaves")
         self.assertEqual(len(chunked), 239)
