@@ -85,12 +85,13 @@ class WinbackCustomerScore(models.Model):
             )
         )
         cr.execute(SQL("ANALYZE winback_score_input (partner_id)"))  # row counts for the planner
-        # 2. the MBG/NBD population parameters, fitted on the distinct histories
+        # 2. the MBG/NBD population parameters, fitted on the distinct histories (in a
+        # fixed order: the fit's sums, and so its parameters, do not depend on the plan)
         histories = self.env.execute_query(
             SQL(
                 """
                 SELECT days - 1, span, GREATEST(age, span), COUNT(*)
-                  FROM winback_score_input GROUP BY 1, 2, 3
+                  FROM winback_score_input GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
                 """
             )
         )

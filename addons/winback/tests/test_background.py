@@ -31,7 +31,7 @@ class BackgroundCase(common.WinbackCase):
         """Make ``records`` written after the last background run: in a test everything
         shares the transaction's timestamp, a later transaction would write a later one
         (``_seen`` puts them back once a run has seen them)."""
-        records.flush_recordset()
+        self.env.flush_all()  # a later flush would write the transaction's timestamp again
         self.env.cr.execute(
             SQL(
                 "UPDATE %s SET write_date = write_date + %s::interval WHERE id IN %s",
@@ -165,7 +165,15 @@ class TestBackgroundScoring(BackgroundCase):
         segments = {row[SCORE_COLUMNS.index("rfm_segment")] for row in chunked.values()}
         self.assertGreater(len(segments), 20, "quintiles ranked over all the customers")
         self.assertTrue(scores._compute_company_scores(self.big))
-        self.assertEqual(chunked, self._snapshot(self.big), "same scores as one pass")
+        one_shot = self._snapshot(self.big)
+        self.assertEqual(chunked.keys(), one_shot.keys())
+        differ = {
+            name
+            for partner, row in chunked.items()
+            for name, a, b in zip(SCORE_COLUMNS, row, one_shot[partner], strict=True)
+            if a != b
+        }
+        self.assertFalse(differ, "same scores as one pass")
 
 
 @tagged("post_install", "-at_install")

@@ -93,7 +93,7 @@ class TestManagerScreens(common.WinbackCase):
         )
         request._record_answer(5)
         # written after the last refresh (a test shares one transaction timestamp)
-        request.flush_recordset()
+        self.env.flush_all()
         self.env.cr.execute(
             "UPDATE satisfaction_request SET write_date = write_date + interval '1 minute'"
             " WHERE id = %s",
