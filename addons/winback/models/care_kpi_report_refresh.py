@@ -1,6 +1,6 @@
 import time
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
 from odoo.tools import SQL
 
@@ -16,8 +16,8 @@ class CareKpiReport(models.Model):
     scheduled action recomputes months until ``cron_chunk_seconds()`` is spent and
     reports the companies remaining; a company's pass ends by setting
     ``care_kpi_computed_on`` to the pass's start: what was written after it is found by
-    the next pass. A call rerun after a crash finds the months its rows were not
-    refreshed since the start, and computes them again (an upsert).
+    the next pass. A call rerun after a crash computes again the months its rolled-back
+    transaction had computed (an upsert).
     """
 
     _inherit = "care.kpi.report"  # pylint: disable=consider-merging-classes-inherited
@@ -75,23 +75,19 @@ class CareKpiReport(models.Model):
     @api.model
     def _refresh_company(self, company, clock=None):
         """Recompute ``company``'s months to refresh as far as ``clock`` allows;
-        ``(months computed, whether the company's pass is over)``."""
+        ``(months computed, whether the company's pass is over)``.
+
+        The months are found at the pass's first call and kept on the company with the
+        ones left (``care_kpi_pending_months``), in the transaction that computes them:
+        a call rolled back leaves them to the next one.
+        """
         started = company.care_kpi_started_on
-        todo = self._months_to_refresh(company, company.care_kpi_computed_on)
-        if todo:
-            self.flush_model(["company_id", "period", "refreshed_on"])
-            todo -= {
-                period
-                for [period] in self.env.execute_query(
-                    SQL(
-                        "SELECT DISTINCT period FROM care_kpi_report "
-                        "WHERE company_id = %s AND refreshed_on >= %s",
-                        company.id,
-                        started,
-                    )
-                )
-            }
-        todo = sorted(todo, reverse=True)  # this month first
+        if company.care_kpi_pending_months:
+            todo = [fields.Date.to_date(day) for day in company.care_kpi_pending_months.split(",")]
+        else:
+            todo = sorted(
+                self._months_to_refresh(company, company.care_kpi_computed_on), reverse=True
+            )  # this month first
         size, count = (1, 0) if clock else (len(todo), 0)
         while todo:
             batch, todo = todo[:size], todo[size:]
@@ -100,20 +96,38 @@ class CareKpiReport(models.Model):
             count += len(batch)
             if todo and clock:
                 if clock.expired():
+                    self._set_pending(company, todo)
                     return count, False
                 # a batch costs little more with more months: grow it while time allows
                 if 4 * (time.monotonic() - begin) < clock.deadline - time.monotonic():
                     size *= 2
         self.env.cr.execute(
             SQL(
-                "UPDATE res_company SET care_kpi_computed_on = %s, care_kpi_started_on = NULL "
-                "WHERE id = %s",
+                """
+                UPDATE res_company
+                   SET care_kpi_computed_on = %s, care_kpi_started_on = NULL,
+                       care_kpi_pending_months = NULL
+                 WHERE id = %s
+                """,
                 started,
                 company.id,
             )
         )
-        company.invalidate_recordset(["care_kpi_computed_on", "care_kpi_started_on"])
+        company.invalidate_recordset(
+            ["care_kpi_computed_on", "care_kpi_started_on", "care_kpi_pending_months"]
+        )
         return count, True
+
+    @api.model
+    def _set_pending(self, company, months):
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_company SET care_kpi_pending_months = %s WHERE id = %s",
+                ",".join(fields.Date.to_string(month) for month in months),
+                company.id,
+            )
+        )
+        company.invalidate_recordset(["care_kpi_pending_months"])
 
     @api.model
     def _months_to_refresh(self, company, since):

@@ -84,6 +84,12 @@ class ResCompany(models.Model):
         copy=False,
         help="Start of the dashboard's refresh under way (empty when none is running).",
     )
+    care_kpi_pending_months = fields.Char(
+        string="Care figures months left",
+        readonly=True,
+        copy=False,
+        help="Months (first days) the refresh under way still has to recompute.",
+    )
 
     _sql_constraints = [
         (
