@@ -5,7 +5,7 @@ from odoo.tools import SQL, format_date
 
 from .winback_customer_score_sql import score_columns
 
-CHUNK_ROWS = 20000  # scores written per chunk (about a second at 1M customers)
+CHUNK_ROWS = 20000  # scores written per chunk: a company of 1M customers in 50 chunks
 
 
 class WinbackCustomerScore(models.Model):
@@ -204,13 +204,13 @@ class WinbackCustomerScore(models.Model):
         if not count:
             return 0
         in_range = SQL("partner_id > %s AND partner_id <= %s", cursor, bound)
-        self._upsert_from(SQL("SELECT * FROM %s WHERE %s AND NOT gone", stage, in_range))
+        self._upsert_from(SQL("SELECT * FROM %s WHERE %s AND gone IS NOT TRUE", stage, in_range))
         cr.execute(
             SQL(
                 """
                 DELETE FROM winback_customer_score
                  WHERE company_id = %s AND lost_reason_id IS NULL AND partner_id IN (
-                       SELECT partner_id FROM %s WHERE %s AND gone)
+                       SELECT partner_id FROM %s WHERE %s AND gone IS TRUE)
                 """,
                 company.id,
                 stage,
