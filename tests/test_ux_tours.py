@@ -55,9 +55,20 @@ class TestButtonTours(screens.ScreensMixin, HttpCase):
         self.assertFalse(self.manager.has_group("helpdesk_mgmt.group_helpdesk_manager"))
         action = self.env.ref("winback.care_dashboard_server_action")
         self.env.cr.execute("UPDATE care_kpi_report SET refreshed_on = '2020-01-01'")
+        # never computed: the refresh recomputes the twelve months
+        self.env.cr.execute("UPDATE res_company SET care_kpi_computed_on = NULL")
+        cron = self.env.ref("winback.ir_cron_care_kpi_refresh")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
         self.start_tour(
             f"/odoo/action-{action.id}", "care_dashboard_refresh_tour", login="tourmanager"
         )
+        # issue #21: the button asked the scheduled action, which computes the figures
+        self.assertGreater(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers
+        )
+        self.env.invalidate_all()
+        self.assertTrue(self.company.care_kpi_started_on)
+        reports._refresh_due()
         reports.invalidate_model()
         months = reports._last_months(12)
         rows = reports.search([("company_id", "=", self.company.id), ("period", "in", months)])

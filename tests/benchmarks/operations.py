@@ -454,6 +454,69 @@ class DashboardLoad:
         return env.cr.rowcount
 
 
+class DashboardOpen:
+    """Opening the care manager's KPI dashboard once its figures are stored (issue #21:
+    opening reads stored figures, the refresh runs in the background): the dashboard's
+    action, this month's cards as the kanban reads them (`web_search_read`) and the
+    12-month trend (`web_read_group`) vs bare SQL reading the same rows."""
+
+    name = "dashboard open"
+    module = "winback"
+
+    def prepare(self, env):
+        kpi = env["care.kpi.report"]
+        kpi._refresh(env.company, kpi._last_months(12))
+
+    def odoo(self, env):
+        kpi = env["care.kpi.report"]
+        months = kpi._last_months(12)
+        env["ir.actions.act_window"]._for_xml_id("winback.care_kpi_report_action")
+        spec = {
+            name: {}
+            for name in (
+                "kpi", "actual", "target", "gap", "status", "unit", "measured", "has_target",
+                "color", "period", "company_id", "refresh_running", "figures_computed_on",
+            )
+        }  # fmt: skip
+        cards = kpi.web_search_read(
+            [("company_id", "=", env.company.id), ("period", "=", months[0])], spec
+        )
+        kpi.web_read_group(
+            [("company_id", "=", env.company.id), ("period", ">=", months[-1])],
+            ["actual:avg"],
+            ["period:month", "kpi"],
+            lazy=False,
+        )
+        return cards["length"]
+
+    def baseline(self, env):
+        env.cr.execute(
+            SQL(
+                """
+                SELECT kpi, actual, target, gap, status, unit, measured, has_target, color,
+                       period, company_id
+                  FROM care_kpi_report
+                 WHERE company_id = %(company)s AND period = date_trunc('month', now())::date
+                """,
+                company=env.company.id,
+            )
+        )
+        rows = env.cr.rowcount
+        env.cr.execute(
+            SQL(
+                """
+                SELECT date_trunc('month', period), kpi, avg(actual)
+                  FROM care_kpi_report
+                 WHERE company_id = %(company)s
+                   AND period >= (date_trunc('month', now()) - interval '11 months')::date
+                 GROUP BY 1, 2
+                """,
+                company=env.company.id,
+            )
+        )
+        return rows
+
+
 class GrantWizard:
     """Opening the ticket's *Grant a gesture* wizard (`helpdesk.ticket.action_grant_gesture`
     then the form's defaults and onchange, as the web client does) for a customer with
@@ -808,6 +871,7 @@ OPERATIONS = [
     CouponIssuance(),
     SatisfactionAggregation(),
     DashboardLoad(),
+    DashboardOpen(),
     GestureEffects(),
     GrantWizard(),
 ]

@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_datetime
 
 from .care_kpi_target import KPI_SELECTION, KPIS, UNIT_SELECTION
 
@@ -18,8 +18,7 @@ RATE_KPIS = (
 )
 RETENTION_MONTHS = 12  # length of the windows compared by the retention rate
 GESTURE_DAYS = 90  # revenue window after a gesture
-REFRESH_MONTHS = 12  # months a manual refresh recomputes
-CRON_MONTHS = 4  # months the nightly refresh recomputes (the 90-day windows still move)
+REFRESH_MONTHS = 12  # months a refresh keeps computed (every one on a first refresh)
 STALE_AFTER = timedelta(hours=1)
 
 
@@ -83,6 +82,16 @@ class CareKpiReport(models.Model):
     )
     color = fields.Integer(readonly=True, help="Red below target, green on target.")
     refreshed_on = fields.Datetime(readonly=True)
+    figures_computed_on = fields.Datetime(
+        related="company_id.care_kpi_computed_on",
+        string="Figures computed on",
+        help="Start of the last complete refresh of the company's figures.",
+    )
+    refresh_running = fields.Boolean(
+        compute="_compute_refresh_running",
+        string="Refreshing",
+        help="The company's figures are being refreshed in the background.",
+    )
 
     _sql_constraints = [
         (
@@ -92,63 +101,57 @@ class CareKpiReport(models.Model):
         ),
     ]
 
+    @api.depends("company_id.care_kpi_started_on")
+    def _compute_refresh_running(self):
+        for row in self:
+            row.refresh_running = bool(row.company_id.care_kpi_started_on)
+
     # --- Actions ---
 
     @api.model
     def action_open_dashboard(self):
-        """The care manager's first screen: this month's KPI cards, fresh.
+        """The care manager's first screen: this month's KPI cards, as stored.
 
-        Recomputed when older than an hour, or at once when a survey answer, a gesture
-        or a campaign member changed since the last computation.
+        Opening reads the stored figures only; when the user's companies were last
+        computed over an hour ago, the background refresh is asked for
+        (``care_kpi_report_refresh``).
         """
         self._check_manager()
-        companies = self.env.companies
-        last = dict(
-            self._read_group(
-                [
-                    ("company_id", "in", companies.ids),
-                    ("period", "=", _month(fields.Date.context_today(self))),
-                ],
-                ["company_id"],
-                ["refreshed_on:min"],
+        limit = fields.Datetime.now() - STALE_AFTER
+        stale = self.env.companies.filtered(
+            lambda c: (
+                not c.care_kpi_started_on
+                and (not c.care_kpi_computed_on or c.care_kpi_computed_on < limit)
             )
         )
-        stale = companies.filtered(lambda c: self._is_stale(c, last.get(c)))
         if stale:
-            self._refresh(stale, self._last_months(2))
+            self._request_refresh(stale)
         return self.env["ir.actions.act_window"]._for_xml_id("winback.care_kpi_report_action")
 
     def action_refresh(self):
-        """Recompute the last months of the companies the user works in.
+        """Ask the background refresh of the companies the user works in (the months
+        with new orders, answers, gestures or campaign members).
 
         A header button: called on the cards shown (or none), whatever they are.
         """
         self._check_manager()
-        self._refresh(self.env.companies, self._last_months(REFRESH_MONTHS))
-        return {"type": "ir.actions.client", "tag": "soft_reload"}
-
-    @api.model
-    def _is_stale(self, company, refreshed_on):
-        """Whether ``company``'s figures of this month must be recomputed."""
-        if not refreshed_on or refreshed_on < fields.Datetime.now() - STALE_AFTER:
-            return True
-        changed = SQL(" UNION ALL ").join(
-            SQL(
-                "(SELECT 1 FROM %s WHERE company_id = %s AND write_date > %s LIMIT 1)",
-                SQL.identifier(self.env[model]._table),
-                company.id,
-                refreshed_on,
+        companies = self.env.companies
+        self._request_refresh(companies)
+        computed = [c.care_kpi_computed_on for c in companies if c.care_kpi_computed_on]
+        message = self.env._("The figures are being refreshed in the background.")
+        if computed:
+            message += " " + self.env._(
+                "Figures computed on %(date)s.", date=format_datetime(self.env, min(computed))
             )
-            for model in self._get_source_models()
-        )
-        for model in self._get_source_models():
-            self.env[model].flush_model(["company_id", "write_date"])
-        return bool(self.env.execute_query(SQL("SELECT 1 FROM (%s) AS t LIMIT 1", changed)))
-
-    @api.model
-    def _get_source_models(self):
-        """Models whose changes show on the dashboard at once (answers, gestures, members)."""
-        return ["satisfaction.request", "loyalty.gesture", "winback.campaign.member"]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     @api.model
     def _check_manager(self):
@@ -156,11 +159,6 @@ class CareKpiReport(models.Model):
             raise AccessError(self.env._("Only Customer Care managers see the KPI dashboard."))
 
     # --- Computation ---
-
-    @api.model
-    def _cron_refresh(self, months=CRON_MONTHS):
-        """Nightly: the last months of every company, in one pass (fixed query count)."""
-        self._refresh(self.env["res.company"].search([]), self._last_months(months))
 
     @api.model
     def _last_months(self, count, today=None):
@@ -219,11 +217,12 @@ class CareKpiReport(models.Model):
                 d=list(columns[7]),
             )
         )
-        self._apply_targets(companies)
+        self._apply_targets(companies, months=months)
 
     @api.model
-    def _apply_targets(self, companies, exclude_ids=()):
-        """Set target, gap and status of the companies' rows from their targets."""
+    def _apply_targets(self, companies, exclude_ids=(), months=None):
+        """Set target, gap and status of the companies' rows (of ``months`` when given)
+        from their targets."""
         if not companies:
             return
         self.env["care.kpi.target"].flush_model()
@@ -263,13 +262,14 @@ class CareKpiReport(models.Model):
                              ORDER BY tg.date_from DESC NULLS LAST
                              LIMIT 1
                       ) t ON TRUE
-                     WHERE r2.company_id IN %(companies)s
+                     WHERE r2.company_id IN %(companies)s AND %(in_months)s
                   ) x
                  WHERE r.id = x.id
                 """,
                 lower=lower_better,
                 exclude=list(exclude_ids) or [0],
                 companies=tuple(companies.ids),
+                in_months=SQL("r2.period = ANY(%s::date[])", months) if months else SQL("TRUE"),
             )
         )
         self.invalidate_model()

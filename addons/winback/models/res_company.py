@@ -49,6 +49,47 @@ class ResCompany(models.Model):
     winback_scored_on = fields.Date(
         string="Customer statuses computed on", readonly=True, copy=False
     )
+    # background jobs' bookkeeping, written in SQL by the jobs and the buttons only
+    winback_score_requested = fields.Boolean(
+        string="Customer statuses requested",
+        readonly=True,
+        copy=False,
+        help="A manager pressed Recompute: the scheduled action rescores the company (and "
+        "refits its churn model) at its next run.",
+    )
+    winback_score_staged_on = fields.Date(
+        string="Customer statuses being written",
+        readonly=True,
+        copy=False,
+        help="Day of the scores being written in chunks by the scheduled action (empty "
+        "when no scoring is under way).",
+    )
+    winback_score_cursor = fields.Integer(
+        string="Customer statuses written up to",
+        readonly=True,
+        copy=False,
+        help="Last customer (id) whose score the chunked writing stored.",
+    )
+    care_kpi_computed_on = fields.Datetime(
+        string="Care figures computed on",
+        readonly=True,
+        copy=False,
+        help="Start of the dashboard's last complete refresh: the next one recomputes only "
+        "the months with orders, answers, gestures or campaign members written since (empty: "
+        "every month of the last twelve).",
+    )
+    care_kpi_started_on = fields.Datetime(
+        string="Care figures refresh started on",
+        readonly=True,
+        copy=False,
+        help="Start of the dashboard's refresh under way (empty when none is running).",
+    )
+    care_kpi_pending_months = fields.Char(
+        string="Care figures months left",
+        readonly=True,
+        copy=False,
+        help="Months (first days) the refresh under way still has to recompute.",
+    )
 
     _sql_constraints = [
         (

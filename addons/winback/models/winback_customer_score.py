@@ -129,6 +129,12 @@ class WinbackCustomerScore(models.Model):
     lost_date = fields.Date(readonly=True)
     lost_note = fields.Text(readonly=True)
     computed_on = fields.Date(readonly=True)
+    scoring_pending = fields.Boolean(
+        string="Recomputing",
+        compute="_compute_scoring_pending",
+        help="The company's statuses are being recomputed in the background (asked by a "
+        "manager or under way): the figures shown are those of the computation date.",
+    )
 
     _sql_constraints = [
         (
@@ -156,19 +162,15 @@ class WinbackCustomerScore(models.Model):
         self.check_access(operation)
         return set()
 
-    # --- Actions ---
+    @api.depends("company_id.winback_score_requested", "company_id.winback_score_staged_on")
+    def _compute_scoring_pending(self):
+        for score in self:
+            company = score.company_id
+            score.scoring_pending = company.winback_score_requested or bool(
+                company.winback_score_staged_on
+            )
 
-    @api.model
-    def action_recompute(self):
-        """Recompute the statuses of the user's companies now (button)."""
-        if not self.env.user.has_group("loyalty_gesture.group_care_manager"):
-            raise AccessError(self.env._("Only a Customer Care manager can recompute statuses."))
-        for company in self.env.companies:
-            self.sudo()._compute_company_scores(company, refit=True)  # sudo: reads every order
-        return {
-            "type": "ir.actions.client",
-            "tag": "reload",
-        }
+    # --- Actions ---
 
     def _record_lost_reason(self, reason, note=False, date=None):
         """Mark the customers as lost for ``reason`` (agents, exit surveys)."""

@@ -10,42 +10,44 @@ LOCK_CLASS = 74201
 
 
 class WinbackCustomerScore(models.Model):
-    """The scoring runs: a company at a time under an advisory lock, a batch of
-    companies per cron call."""
+    """The scoring of a company, under an advisory lock: its churn model and figures
+    (one job), then its scores written at once or, by the scheduled action, in chunks
+    (``winback_customer_score_chunks``)."""
 
     _inherit = "winback.customer.score"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _cron_compute_scores(self, batch=5):
-        """Score the companies not yet scored today, ``batch`` companies per call.
-
-        Safe for several cron workers: a company being scored by another transaction
-        is skipped (advisory lock); rerunning on the same day changes nothing.
-        """
-        today = fields.Date.context_today(self)
-        domain = [
-            "|",
-            ("winback_scored_on", "=", False),
-            ("winback_scored_on", "<", today),
-        ]
-        companies = self.env["res.company"].search(domain, limit=batch, order="id")
-        done = sum(1 for company in companies if self._compute_company_scores(company, today))
-        remaining = self.env["res.company"].search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-
-    @api.model
     def _compute_company_scores(self, company, today=None, refit=False):
-        """Recompute every customer of ``company`` in a fixed number of queries.
+        """Recompute every customer of ``company`` in a fixed number of queries, in this
+        transaction (the scheduled action writes big companies in chunks instead:
+        ``winback_customer_score_chunks``).
 
         The company's churn model is refitted first when ``refit`` or when it was not
         fitted today (:meth:`winback.churn.fit._fit_company`). Returns False when another
         transaction is scoring the same company.
         """
         today = today or fields.Date.context_today(self)
-        cr = self.env.cr
-        cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_CLASS, company.id))
-        if not cr.fetchone()[0]:
+        if not self._lock_company(company):
             return False
+        prepared = self._prepare_scores(company, today, refit)
+        if prepared:
+            self._upsert_scores(company, today, *prepared)
+        self._delete_gone_scores(company)
+        self._scored(company, today)
+        return True
+
+    @api.model
+    def _lock_company(self, company):
+        """Whether this transaction may score ``company`` (no other one is scoring it)."""
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_CLASS, company.id))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _prepare_scores(self, company, today, refit):
+        """The figures of ``company``'s customers in the temporary table
+        ``winback_score_input``, and ``(params, fit)`` of its churn model (None without
+        customers): the model fit, one job per company."""
+        cr = self.env.cr
         self.env["sale.order"].flush_model(
             ["partner_id", "company_id", "state", "date_order", "amount_untaxed", "currency_rate"]
         )
@@ -83,34 +85,41 @@ class WinbackCustomerScore(models.Model):
             )
         )
         cr.execute(SQL("ANALYZE winback_score_input (partner_id)"))  # row counts for the planner
-        # 2. the MBG/NBD population parameters, fitted on the distinct histories
+        # 2. the MBG/NBD population parameters, fitted on the distinct histories (in a
+        # fixed order: the fit's sums, and so its parameters, do not depend on the plan)
         histories = self.env.execute_query(
             SQL(
                 """
                 SELECT days - 1, span, GREATEST(age, span), COUNT(*)
-                  FROM winback_score_input GROUP BY 1, 2, 3
+                  FROM winback_score_input GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
                 """
             )
         )
-        if histories:
-            x, tx, T, weights = (np.array(c, dtype=float) for c in zip(*histories, strict=True))
-            params = churn.fit(x.astype(int), tx, T, weights=weights)
-            self._upsert_scores(company, today, params, fit)
-        # customers without confirmed orders any more (cancelled) leave, unless lost;
-        # a set difference first: linear whatever the planner knows of fresh rows
-        gone = self.env.execute_query(
-            SQL(
-                """
-                SELECT partner_id FROM winback_customer_score
-                 WHERE company_id = %s AND lost_reason_id IS NULL
-                EXCEPT
-                SELECT partner_id FROM winback_score_input
-                """,
-                company.id,
-            )
+        if not histories:
+            return None
+        x, tx, T, weights = (np.array(c, dtype=float) for c in zip(*histories, strict=True))
+        return churn.fit(x.astype(int), tx, T, weights=weights), fit
+
+    @api.model
+    def _gone_scores_sql(self, company):
+        """SQL: the customers scored in ``company`` without confirmed orders any more
+        (cancelled), unless lost; a set difference: linear whatever the planner knows of
+        fresh rows."""
+        return SQL(
+            """
+            SELECT partner_id FROM winback_customer_score
+             WHERE company_id = %s AND lost_reason_id IS NULL
+            EXCEPT
+            SELECT partner_id FROM winback_score_input
+            """,
+            company.id,
         )
+
+    @api.model
+    def _delete_gone_scores(self, company):
+        gone = self.env.execute_query(self._gone_scores_sql(company))
         if gone:
-            cr.execute(
+            self.env.cr.execute(
                 SQL(
                     "DELETE FROM winback_customer_score "
                     "WHERE company_id = %s AND partner_id = ANY(%s)",
@@ -118,10 +127,26 @@ class WinbackCustomerScore(models.Model):
                     [row[0] for row in gone],
                 )
             )
-        cr.execute(SQL("DROP TABLE winback_score_input"))
-        cr.execute(
-            SQL("UPDATE res_company SET winback_scored_on = %s WHERE id = %s", today, company.id)
+
+    @api.model
+    def _scored(self, company, today):
+        """``company`` is scored for ``today``: no scoring under way any more."""
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS winback_score_input"))
+        if company.winback_score_staged_on:
+            self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", self._stage_table(company)))
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_company
+                   SET winback_scored_on = %s, winback_score_staged_on = NULL,
+                       winback_score_cursor = 0
+                 WHERE id = %s
+                """,
+                today,
+                company.id,
+            )
         )
         self.invalidate_model()
-        company.invalidate_recordset(["winback_scored_on"])
-        return True
+        company.invalidate_recordset(
+            ["winback_scored_on", "winback_score_staged_on", "winback_score_cursor"]
+        )

@@ -1,4 +1,5 @@
 from . import (
+    test_background,
     test_campaign,
     test_campaign_job,
     test_campaign_tour,

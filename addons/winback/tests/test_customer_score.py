@@ -275,9 +275,14 @@ class TestCustomerScore(common.WinbackCase):
             self._score(self.regular).with_user(self.agent).write({"churn_risk": 0})
         with self.assertRaises(AccessError):
             self.scores.with_user(self.agent).action_recompute()
-        # a manager's button recomputes their own companies only
+        # a manager's button recomputes their own companies only (issue #21: by the
+        # scheduled action it triggers)
         self.scores.search([("company_id", "in", (self.company | self.company_b).ids)]).unlink()
         self.scores.with_user(self.manager).with_company(self.company).action_recompute()
+        self.assertFalse(self._score(self.regular))
+        for _call in range(50):
+            if not self.scores._cron_compute_scores():
+                break
         self.assertTrue(self._score(self.regular))
         self.assertFalse(self._score(self.dormant, self.company_b))
         # an agent cannot record a lost reason in a company they do not belong to

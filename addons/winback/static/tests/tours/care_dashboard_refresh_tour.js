@@ -3,7 +3,8 @@
 import {careScreenshot} from "@loyalty_gesture/../tests/tours/care_screenshot";
 import {registry} from "@web/core/registry";
 
-// A Customer Care manager opens the dashboard and presses its real Refresh button.
+// A Customer Care manager opens the dashboard and presses its real Refresh button: the
+// refresh runs in the background (a cron trigger), the cards reload at once.
 registry.category("web_tour.tours").add("care_dashboard_refresh_tour", {
     steps: () => [
         {
@@ -19,7 +20,7 @@ registry.category("web_tour.tours").add("care_dashboard_refresh_tour", {
             run: "click",
         },
         {
-            content: "Twelve months recomputed, the view reloads (give it time)",
+            content: "The refresh is asked for in the background, the view reloads",
             trigger: "body:not(:has(.o_kanban_renderer[data-care-old]))",
             timeout: 60000,
         },
