@@ -29,7 +29,7 @@ class TestAnalysisDefault(common.SatisfactionCase):
         requests = cls.env["satisfaction.request"]
         for n, month in enumerate(cls.months):
             sent = datetime(month.year, month.month, 14, 12, 0)
-            vals = [(cls.nps, "answered", s) for s in (10, 9, 3, 7, n)]
+            vals = [(cls.nps, "answered", s) for s in (10, 9, 3, 7, 10 - n)]
             vals += [(cls.csat, "answered", s) for s in (5, 2, 4)]
             vals += [(cls.nps, "sent", None), (cls.nps, "expired", None)]
             vals += [(cls.csat, "expired", None), (cls.nps, "pending", None)]
@@ -126,7 +126,8 @@ class TestAnalysisDefault(common.SatisfactionCase):
         return {(m, k): self._round(rest) for m, k, *rest in self.env.cr.fetchall()}
 
     def _round(self, values):
-        return tuple(None if v is None else round(float(v), 6) for v in values)
+        # read_group gives 0.0 for an average over no value (a month without CSAT answers)
+        return tuple(round(float(v or 0.0), 6) for v in values)
 
     def _analysis(self, user, domain):
         report = self.env(user=user)["satisfaction.report"]
@@ -150,14 +151,14 @@ class TestAnalysisDefault(common.SatisfactionCase):
         expected = self._plain(self.env(user=manager).companies)
         self.assertEqual(got, expected)
         self.assertEqual({k for _m, k in got}, {"nps", "csat"})
-        # this month's panel: NPS 10, 9, 3, 7, 0 -> 2 promoters, 2 detractors, 1 passive -> 0,
+        # this month's panel: NPS 10, 9, 3, 7, 10 -> 3 promoters, 1 detractor, 1 passive -> +40,
         # CSAT 5, 2, 4 -> 66.7 %; the orphan request and company B's answer are not counted
         month = self.months[0].strftime("%Y-%m")
         panel = self._analysis(
             manager, self._default_domain(kinds=False) + [("partner_id", "in", self.panel.ids)]
         )
-        self.assertEqual(panel[(month, "nps")], (0.0, None, 71.428571, 7))
-        self.assertEqual(panel[(month, "csat")], (None, 66.666667, 75.0, 4))
+        self.assertEqual(panel[(month, "nps")], (40.0, 0.0, 71.428571, 7))
+        self.assertEqual(panel[(month, "csat")], (0.0, 66.666667, 75.0, 4))
         # with the NPS filter too (the action's defaults), as an agent of the company
         got = self._analysis(self.agent, self._default_domain())
         self.assertEqual(got, self._plain(self.env(user=self.agent).companies, "nps"))
@@ -166,7 +167,7 @@ class TestAnalysisDefault(common.SatisfactionCase):
         got = self._analysis(self.manager_b, self._default_domain(kinds=False))
         self.assertEqual(got, self._plain(self.env(user=self.manager_b).companies))
         month = self.months[0].strftime("%Y-%m")
-        self.assertEqual(got[(month, "nps")], (-100.0, None, 100.0, 1))
+        self.assertEqual(got[(month, "nps")], (-100.0, 0.0, 100.0, 1))
 
     def test_default_graph_reads_the_covering_index_alone(self):
         """The default graph's query can be answered from satisfaction_request_analysis_index
