@@ -5,6 +5,9 @@ should; and the indexes that keep them fast at 1M customers exist."""
 
 import os
 import sys
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
 
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
@@ -28,6 +31,12 @@ INDEXES = [
         "winback_campaign_member",
         "winback_campaign_member__campaign_revenue_index",
         "(campaign_id DESC, revenue_before DESC, id)",
+    ),
+    # satisfaction analysis over its default 12 months: an index-only scan (4 s -> 0.3 s)
+    (
+        "satisfaction_request",
+        "satisfaction_request_analysis_index",
+        "(sent_date) INCLUDE (company_id, kind, state, nps_category, score, commercial_partner_id)",
     ),
 ]
 
@@ -113,16 +122,19 @@ class TestScreensSmall(TransactionCase):
                   FROM satisfaction_request r
                   JOIN res_partner p ON p.id = r.commercial_partner_id
                  WHERE r.kind = 'nps' AND r.state IN ('sent', 'answered', 'expired')
-                   AND r.company_id = %s
+                   AND r.company_id = %s AND r.sent_date >= %s
               GROUP BY 1
                 """,
                 self.env.company.id,
+                # the action's default filter: the last 12 months, from the 1st of the month
+                date.today().replace(day=1) - relativedelta(months=11),
             )
         )
         return {month: (count, avg) for month, count, avg in self.env.cr.fetchall()}
 
     def test_satisfaction_graph(self):
-        """The graph opens on NPS (the action's default filter), by month."""
+        """The graph opens on NPS over the last 12 months (the action's default filters), by
+        month."""
         groups = self._open("screen: satisfaction graph")["web_read_group"]
         expected = self._nps_by_month()
         got = {
@@ -131,6 +143,7 @@ class TestScreensSmall(TransactionCase):
             if g["__count"]
         }
         self.assertEqual(set(got), set(expected))
+        self.assertLessEqual(len(got), 12)
         for month, (count, avg) in expected.items():
             self.assertEqual(got[month][0], count, month)
             if avg is None:
@@ -139,7 +152,8 @@ class TestScreensSmall(TransactionCase):
                 self.assertAlmostEqual(got[month][1], float(avg), places=6, msg=month)
 
     def test_satisfaction_pivot(self):
-        """The pivot's four read_group: total, months, kinds, cells, all on NPS only."""
+        """The pivot's four read_group: total, months, kinds, cells, all on NPS over the last
+        12 months only."""
         result = self._open("screen: satisfaction pivot")
         self.assertEqual(
             list(result),

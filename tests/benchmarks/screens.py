@@ -115,17 +115,27 @@ def search_defaults(env, action):
         for key, value in ctx.items()
         if key.startswith("search_default_") and value
     }
-    filters = [n for n in etree.fromstring(arch).iter("filter") if n.get("name") in defaults]
-    filter_domains = []
-    for node in filters:
-        if node.get("domain"):
-            filter_domains.append(safe_eval(node.get("domain"), _eval_context(env)))
-        if node.get("context"):
-            group = safe_eval(node.get("context"), _eval_context(env)).get("group_by")
-            if group:
-                group_by += [group] if isinstance(group, str) else list(group)
-    # filters of one search view group are OR-ed; the defaults here are in one group at most
-    if filter_domains:
+    # the web client ORs the filters of one group (between separators, fields and <group>)
+    # and ANDs the groups
+    groups, current = [], []
+    for node in etree.fromstring(arch).iter():
+        if node.tag == "filter":
+            current.append(node)
+        elif node.tag in ("separator", "field", "group"):
+            groups.append(current)
+            current = []
+    groups.append(current)
+    for group in groups:
+        filter_domains = []
+        for node in group:
+            if node.get("name") not in defaults:
+                continue
+            if node.get("domain"):
+                filter_domains.append(safe_eval(node.get("domain"), _eval_context(env)))
+            if node.get("context"):
+                by = safe_eval(node.get("context"), _eval_context(env)).get("group_by")
+                if by:
+                    group_by += [by] if isinstance(by, str) else list(by)
         ored = []
         for i, dom in enumerate(filter_domains):
             ored = (["|"] + ored if i else ored) + list(dom)
@@ -379,10 +389,17 @@ class GesturesScreen(Screen):
         return env.cr.rowcount
 
 
+def satisfaction_since():
+    """The first day of the satisfaction analysis's default period (its filter *Last 12
+    months*: this month and the 11 before)."""
+    return date.today().replace(day=1) - relativedelta(months=11)
+
+
 class SatisfactionScreen(Screen):
-    """Opening *Satisfaction analysis* (its default filter NPS) on its first view, the
-    graph (NPS by month: `web_read_group`, lazy=False, fill_temporal), over one survey
-    request per order, as a Care manager, vs the same GROUP BY on the requests table."""
+    """Opening *Satisfaction analysis* (its default filters NPS and last 12 months) on its
+    first view, the graph (NPS by month: `web_read_group`, lazy=False, fill_temporal), over
+    one survey request per order, as a Care manager, vs the same GROUP BY on the requests
+    table."""
 
     name = "screen: satisfaction graph"
     module = "satisfaction_survey"
@@ -406,15 +423,18 @@ class SatisfactionScreen(Screen):
                                 WHEN 'detractor' THEN -100.0 WHEN 'passive' THEN 0.0 END)
                   FROM satisfaction_request
                  WHERE kind = 'nps' AND state IN ('sent', 'answered', 'expired')
+                   AND sent_date >= %s
               GROUP BY 1
-                """
+                """,
+                satisfaction_since(),
             )
         )
         return env.cr.rowcount
 
 
 class SatisfactionPivotScreen(SatisfactionScreen):
-    """Switching *Satisfaction analysis* to its pivot (default filter NPS; rows month, columns
+    """Switching *Satisfaction analysis* to its pivot (default filters NPS and last 12 months;
+    rows month, columns
     kind, its four measures): the four `read_group` (lazy=False) the pivot sends — total,
     rows, columns, cells — as a Care manager, vs the same four GROUP BY on the requests
     table."""
@@ -462,8 +482,10 @@ class SatisfactionPivotScreen(SatisfactionScreen):
                                CASE WHEN score >= 4 THEN 100.0 ELSE 0.0 END END)
                       FROM satisfaction_request
                      WHERE kind = 'nps' AND state IN ('sent', 'answered', 'expired')
+                       AND sent_date >= %(since)s
                      %(group)s
                     """,
+                    since=satisfaction_since(),
                     keys=keys,
                     comma=SQL(",") if groupby else SQL(),
                     group=SQL("GROUP BY %s", keys) if groupby else SQL(),

@@ -86,7 +86,11 @@ class SatisfactionReport(models.Model):
                        EXTRACT(EPOCH FROM (r.loop_closed_date - r.loop_opened_date)) / 3600.0
                    END AS loop_delay_hours
               FROM satisfaction_request r
-              JOIN res_partner p ON p.id = r.commercial_partner_id
+              -- LEFT JOIN: PostgreSQL leaves the partners out of the queries that read
+              -- none of their columns (the default graph and pivot; 2.3 s at 1M customers).
+              -- The foreign key makes "IS NOT NULL" keep exactly the inner join's rows.
+              LEFT JOIN res_partner p ON p.id = r.commercial_partner_id
              WHERE r.state IN ('sent', 'answered', 'expired')
+               AND r.commercial_partner_id IS NOT NULL
             """
         )

@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_analysis_default,
     test_answer_http,
     test_closed_loop,
     test_cron_chunks,
