@@ -2,12 +2,16 @@
 the job would target them again (and take in newcomers a campaign that is not continuous
 must not get)."""
 
+from odoo.tools import SQL
+
 
 def migrate(cr, version):
     cr.execute(
-        """
-        UPDATE winback_campaign
-           SET targeted_date = COALESCE(date_start, create_date)
-         WHERE state != 'draft' AND targeted_date IS NULL
-        """
+        SQL(
+            """
+            UPDATE winback_campaign
+               SET targeted_date = COALESCE(date_start, create_date)
+             WHERE state != 'draft' AND targeted_date IS NULL
+            """
+        )
     )
