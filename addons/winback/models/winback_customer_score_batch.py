@@ -117,7 +117,7 @@ class WinbackCustomerScore(models.Model):
 
     @api.model
     def _delete_gone_scores(self, company):
-        gone = self.env.execute_query(self._gone_scores_sql(company))
+        gone = self.env.execute_query(SQL("%s", self._gone_scores_sql(company)))
         if gone:
             self.env.cr.execute(
                 SQL(
