@@ -149,6 +149,10 @@ def run(conf, base, campaign_id, cron_workers):
                 targeted, members, _p, waiting, _c, _g = state(db, campaign_id)
                 if targeted and members and not waiting:
                     break
+                with open(log_path) as log_text:
+                    failed = re.search(r"campaign steps[^\n]*failed", log_text.read())
+                if failed or time.monotonic() - started > 4 * 3600:
+                    raise RuntimeError(f"the campaign job failed or never ended: {log_path}")
                 time.sleep(2)
             finished = time.monotonic() - started
         finally:

@@ -28,12 +28,15 @@ class LoyaltyGesture(models.Model):
             return False
         amount = format_amount(self.env, self.value, self.currency_id) if self.value else ""
         if kind in ("coupon", "order_discount"):
+            # sudo: this gesture's own coupon (the gesture is readable), read by Care users
+            # who are not Sales users to word the offer
+            card = self.coupon_card_id.sudo()
             program = (
-                self.coupon_card_id.program_id
+                card.program_id
                 or self.company_id.sudo().care_coupon_program_id  # sudo: a name and a rate
             )
             reward = program.sudo().reward_ids[:1]  # sudo: agents do not manage programs
-            text = self._get_reward_offer(reward, self.coupon_card_id.points or self.value)
+            text = self._get_reward_offer(reward, card.points or self.value)
             if text:
                 return text
             return self.env._("a %(amount)s coupon on your next order", amount=amount)

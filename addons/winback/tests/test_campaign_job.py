@@ -1,6 +1,7 @@
 """Start returns at once; the campaign's background job works in chunks that fit the
 worker limits, shows its progress, and stops with the campaign."""
 
+from odoo.addons.loyalty_gesture.tests.common import MANAGER
 from odoo.addons.loyalty_gesture.tests.cron_common import tiny_cron_limits
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
@@ -118,6 +119,22 @@ class TestCampaignJob(common.WinbackCase):
         self.assertEqual(len(members.filtered("contacted")), 4, "four offers fit the budget")
         self.assertEqual(len(members.filtered(lambda m: m.exclude_reason == "budget")), 5)
         self.assertEqual(self.campaign._committed_cost(), 4 * unit)
+
+    def test_manager_without_sales_rights_starts_a_coupon_campaign(self):
+        """The D0 runs in the starter's name: a Care manager who is not a Sales user gets
+        the offers granted and the emails (which word each coupon) rendered."""
+        manager = self.care_user("wb_manager_no_sales", MANAGER)
+        self.assertFalse(manager.has_group("sales_team.group_sale_salesman"))
+        self._start_campaign(self.campaign.with_user(manager))
+        self.assertEqual(self.campaign.started_by_id, manager)
+        members = self.campaign.member_ids
+        self.assertEqual(len(members.filtered("contacted")), 9)
+        self.assertEqual(set(members.gesture_id.mapped("requested_by_id")), {manager})
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "winback.campaign.member"), ("res_id", "in", members.ids)]
+        )
+        self.assertEqual(len(mails), 9)
+        self.assertIn("10", mails[0].body_html, "the offer is worded in the email")
 
     def test_rerun_changes_nothing(self):
         self._start_campaign(self.campaign.with_user(self.manager))
