@@ -15,6 +15,28 @@ EVENTS = [
 ORDER_EVENTS = ("order_confirmed", "order_followup")
 
 
+# What a Care manager may set on a rule (ACLs keep everyone else out): its settings.
+CONFIG_FIELDS = frozenset(
+    {
+        "name",
+        "sequence",
+        "active",
+        "company_id",
+        "event",
+        "delay_days",
+        "grace_days",
+        "action",
+        "gesture_type_id",
+        "gesture_value",
+        "mail_template_id",
+        "tier",
+        "min_order_amount",
+        "partner_domain",
+        "min_days_between",
+    }
+)
+
+
 class CareAttentionRule(models.Model):
     """An automatic attention: when an event happens to a customer, a gesture or a message.
 
@@ -22,13 +44,14 @@ class CareAttentionRule(models.Model):
     and logs each one in ``care.attention``, whose unique key (rule, customer, occurrence)
     makes reruns harmless.
 
-    Configuration: only Customer Care managers may create or write rules (ACLs), so no
-    field allow-list (``care.field.policy``) is needed; the gesture a rule grants goes
-    through the gesture's own create and submit, its value through the charter.
+    Configuration: only Customer Care managers may create or write rules (ACLs), and
+    only the rule's settings (``CONFIG_FIELDS``, ``care.field.policy``): a run's progress
+    is the scheduled action's. The gesture a rule grants goes through the gesture's own
+    create and submit, its value through the charter.
     """
 
     _name = "care.attention.rule"
-    _inherit = ["care.number.guard", "care.partner.filter.mixin"]
+    _inherit = ["care.number.guard", "care.field.policy", "care.partner.filter.mixin"]
     _description = "Automatic attention rule"
     _order = "sequence, id"
     _check_company_auto = True
@@ -139,6 +162,9 @@ class CareAttentionRule(models.Model):
         counts = count_by(self.env["care.attention"], "rule_id", self)
         for rule in self:
             rule.attention_count = counts.get(rule, 0)
+
+    def _care_writable_fields(self, operation):
+        return set(CONFIG_FIELDS)
 
     @api.depends("run_requested_at", "run_started_at")
     def _compute_run_state(self):

@@ -18,7 +18,8 @@ class CareAttentionRule(models.Model):
             raise UserError(self.env._("Only a Customer Care manager can run attention rules."))
         self.check_access("write")
         rules = self.filtered("active")
-        rules.write({"run_requested_at": fields.Datetime.now()})
+        # sudo: the run's bookkeeping, not a setting managers write (care.field.policy)
+        rules.sudo().write({"run_requested_at": fields.Datetime.now()})
         # sudo: managers cannot read scheduled actions; queuing this one is what the button does
         self.env.ref("loyalty_gesture.ir_cron_care_attentions").sudo()._trigger()
         return {
@@ -133,7 +134,7 @@ class CareAttentionRule(models.Model):
                 "last_run_at": now,
                 "last_run_reached": reached,
             }
-        self.write(values)
+        self.sudo().write(values)  # sudo: the run's progress, not a setting
         return len(rows), int(ended)
 
     @api.model
