@@ -7,11 +7,7 @@ limits and 100,000 members; here on the scratch database (committed data).
 """
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -20,6 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import scratch
+from odoo_server import free_port, start_workers_server
 
 import odoo
 from odoo import fields
@@ -30,12 +27,6 @@ SLEEPERS = 150
 # so its real-time limit cannot go below that.
 LIMITS = ["--limit-time-cpu=20", "--limit-time-real=60", "--limit-time-real-cron=80"]
 KILLED = re.compile(r"CPU time limit|virtual real time limit|killing|Timeout|WorkerCron .* max age")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Rpc:
@@ -136,25 +127,9 @@ class TestCampaignInWorkersMode(unittest.TestCase):
         return campaign.id, manager.login
 
     def _server(self, port, log):
-        args = [
-            sys.executable,
-            os.path.join(os.path.dirname(__file__), "odoo_server.py"),
-            "-c",
-            odoo.tools.config.rcfile,
-            "-d",
-            self.registry.db_name,
-            f"--db-filter=^{self.registry.db_name}$",
-            "--workers=2",
-            "--max-cron-threads=2",
-            *LIMITS,
-            f"--http-port={port}",
-            f"--gevent-port={free_port()}",
-            "--log-level=info",
-            "--no-database-list",
-        ]
-        # without ODOO_NOTIFY_CRON_CHANGES: the job's own triggers keep the workers awake
-        env = {k: v for k, v in os.environ.items() if k != "ODOO_NOTIFY_CRON_CHANGES"}
-        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        return start_workers_server(
+            odoo.tools.config.rcfile, self.registry.db_name, port, 2, LIMITS, log
+        )
 
     def _wait_http(self, url, server, seconds=90):
         deadline = time.monotonic() + seconds

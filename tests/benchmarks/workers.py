@@ -10,28 +10,21 @@ Writes results/workers.json and results/workers.md (RESULTS.md includes it).
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
 import datagen
+from odoo_server import free_port, start_workers_server  # tests/ (workers.sh: PYTHONPATH)
 
 import odoo
 from odoo import SUPERUSER_ID, api
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SERVER = os.path.join(HERE, "..", "odoo_server.py")
 DEFAULT_LIMITS = ["--limit-time-cpu=60", "--limit-time-real=120"]
 KILLED = re.compile(r"CPU time limit|virtual real time limit|timeout after|WorkerCron .* max age")
 LOGIN = "bench_manager"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rpc(opener, url, path, params):
@@ -124,12 +117,8 @@ def run(conf, base, campaign_id, cron_workers):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = os.path.join(HERE, "results", f".workers-{cron_workers}.log")
-    args = [sys.executable, SERVER, "-c", conf, "-d", db, f"--db-filter=^{db}$",
-            "--workers=2", f"--max-cron-threads={cron_workers}", *DEFAULT_LIMITS,
-            f"--http-port={port}", f"--gevent-port={free_port()}", "--log-level=info"]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k != "ODOO_NOTIFY_CRON_CHANGES"}
     with open(log_path, "w") as log:
-        server = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        server = start_workers_server(conf, db, port, cron_workers, DEFAULT_LIMITS, log)
         try:
             for _ in range(180):
                 try:

@@ -21,5 +21,5 @@ log "installing the suite in workers_template"
 "$PY" -m odoo -c "$CONF" -d workers_template -i winback --without-demo=all --stop-after-init \
     >"$WORK/install.log" 2>&1 || { tail -40 "$WORK/install.log"; die "install failed"; }
 cd "$ROOT/tests/benchmarks"
-"$PY" workers.py "$CONF" workers_template "$CUSTOMERS" "$@"
+PYTHONPATH="$ROOT/tests${PYTHONPATH:+:$PYTHONPATH}" "$PY" workers.py "$CONF" workers_template "$CUSTOMERS" "$@"
 "$PY" -c "import bench; bench.write_results(bench.load_runs())"
