@@ -3,7 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .care_attention_rule import ORDER_EVENTS
-from .care_helpers import CronClock, cron_due_since
+from .care_helpers import CronClock, background_notice, cron_due_since
 
 
 class CareAttentionRule(models.Model):
@@ -22,18 +22,12 @@ class CareAttentionRule(models.Model):
         rules.sudo().write({"run_requested_at": fields.Datetime.now()})
         # sudo: managers cannot read scheduled actions; queuing this one is what the button does
         self.env.ref("loyalty_gesture.ir_cron_care_attentions").sudo()._trigger()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": self.env._(
-                    "The run is queued: it goes on in the background and the rule shows "
-                    "its result when it is done."
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return background_notice(
+            self.env._(
+                "The run is queued: it goes on in the background and the rule shows "
+                "its result when it is done."
+            )
+        )
 
     # --- Scheduled action ---
 

@@ -126,3 +126,20 @@ def report_cron_progress(env, done, remaining):
     if remaining and done and cron_id:
         # sudo: the running action's own schedule
         env["ir.cron"].sudo().browse(cron_id)._trigger()
+
+
+def commit_cron_chunk(env):
+    """Commit the chunk just done when running as a scheduled action: a crash or the
+    worker's time limit then loses the chunk in progress only, and other workers see it
+    done. Called directly (tests, shell), the caller owns the transaction."""
+    if env.context.get("cron_id"):
+        env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def background_notice(message, reload=True):
+    """What a button that queued background work returns: a notification saying so,
+    then (``reload``) the view reloaded to show the progress."""
+    params = {"type": "info", "message": message}
+    if reload:
+        params["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+    return {"type": "ir.actions.client", "tag": "display_notification", "params": params}

@@ -4,6 +4,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 
 from .care_constants import TIERS
+from .care_helpers import background_notice
 
 # Past cases looked at: gestures and gesture-less tickets of the last two years whose
 # return window is over (a case still inside its window has no known outcome yet).
@@ -198,15 +199,9 @@ class LoyaltyGestureEffect(models.Model):
         self.check_access("read")
         # sudo: managers cannot read scheduled actions; queuing this one is what the button does
         self.env.ref("loyalty_gesture.ir_cron_gesture_effects").sudo()._trigger()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "message": self.env._("The figures are being recomputed; reload in a minute."),
-                "type": "info",
-                "sticky": False,
-            },
-        }
+        return background_notice(
+            self.env._("The figures are being recomputed; reload in a minute."), reload=False
+        )
 
     # --- Reading, for the grant wizard ---
 

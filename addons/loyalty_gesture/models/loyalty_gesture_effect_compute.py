@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
-from .care_helpers import CronClock, cron_due_since
+from .care_helpers import CronClock, commit_cron_chunk, cron_due_since
 from .loyalty_gesture_effect import (
     CASE_TABLE,
     DEFAULT_STRENGTH,
@@ -54,9 +54,7 @@ class LoyaltyGestureEffect(models.Model):
             )
             company.invalidate_recordset(["care_effects_computed_on"])
             done |= company  # once per call, even if ``since`` is still ahead
-            if self.env.context.get("cron_id"):
-                # the scheduled action only: each company's figures are committed on their own
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            commit_cron_chunk(self.env)  # each company's figures on their own
             if clock.expired():
                 break
         # sudo: the cron counts every company

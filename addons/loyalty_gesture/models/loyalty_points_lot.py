@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .care_helpers import CronClock
+from .care_helpers import CronClock, commit_cron_chunk
 
 
 class LoyaltyPointsLot(models.Model):
@@ -164,14 +164,21 @@ class LoyaltyPointsLot(models.Model):
         """
         self._care_refresh_inactivity_expiry()
         domain = self._care_expiry_domain()
+        return self._care_card_batches(domain, batch_size, self._care_expire_cards)
+
+    @api.model
+    def _care_card_batches(self, domain, batch_size, handle):
+        """``handle(cards, domain)`` on batches of claimed cards with lots in ``domain``,
+        each committed as a scheduled action, for the time of one call (one batch at
+        least); reports the cards left. Returns the cards handled."""
         clock = CronClock()
         done = self.env["loyalty.card"]
         while True:
             cards = self._care_claim_cards(domain, batch_size)
             if cards:
-                self._care_expire_cards(cards, domain)
+                handle(cards, domain)
                 done |= cards
-                self._care_commit_batch()
+                commit_cron_chunk(self.env)
             if not cards or clock.expired():
                 break
         self._care_notify(done, domain)
@@ -194,13 +201,6 @@ class LoyaltyPointsLot(models.Model):
         )
         # sudo: the cron handles every card
         return self.env["loyalty.card"].sudo().browse([row[0] for row in rows])
-
-    @api.model
-    def _care_commit_batch(self):
-        """As a scheduled action, commit each batch: a crash or the worker's time limit
-        then loses the batch in progress only, and other workers see it done."""
-        if self.env.context.get("cron_id"):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _care_notify(self, done, domain):
@@ -284,18 +284,11 @@ class LoyaltyPointsLot(models.Model):
         template = self.env.ref(
             "loyalty_gesture.mail_template_points_expiry", raise_if_not_found=False
         )
-        clock = CronClock()
-        done = self.env["loyalty.card"]
-        while True:
-            cards = self._care_claim_cards(domain, batch_size)
-            if cards:
-                self._care_remind_cards(cards, domain, template)
-                done |= cards
-                self._care_commit_batch()
-            if not cards or clock.expired():
-                break
-        self._care_notify(done, domain)
-        return done
+        return self._care_card_batches(
+            domain,
+            batch_size,
+            lambda cards, domain: self._care_remind_cards(cards, domain, template),
+        )
 
     @api.model
     def _care_remind_cards(self, cards, domain, template):

@@ -2,7 +2,7 @@ import re
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, commit_cron_chunk
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -145,9 +145,8 @@ class SatisfactionRequest(models.Model):
                 + len(self._send_reminders(batch_size))
             )
             done += handled
-            if handled and self.env.context.get("cron_id"):
-                # the scheduled action only: a crash loses the batch in progress, no more
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if handled:
+                commit_cron_chunk(self.env)
             if not handled or clock.expired():
                 break
         self.env["ir.cron"]._notify_progress(done=done, remaining=self._count_due())

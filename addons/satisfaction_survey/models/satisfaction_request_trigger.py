@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, commit_cron_chunk
 from odoo.tools import SQL
 
 from .satisfaction_request import _new_token
@@ -147,9 +147,8 @@ class SatisfactionRequest(models.Model):
                     break
                 batch = self._relationship_batch(company, batch_size)
                 created |= batch
-                if batch and self.env.context.get("cron_id"):
-                    # the scheduled action only: a crash loses the batch in progress, no more
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                if batch:
+                    commit_cron_chunk(self.env)
                 if len(batch) < batch_size:
                     break
                 if clock.expired():

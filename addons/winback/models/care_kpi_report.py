@@ -3,6 +3,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.addons.loyalty_gesture.models.care_helpers import background_notice
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_datetime
 
@@ -143,15 +144,7 @@ class CareKpiReport(models.Model):
             message += " " + self.env._(
                 "Figures computed on %(date)s.", date=format_datetime(self.env, min(computed))
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return background_notice(message)
 
     @api.model
     def _check_manager(self):

@@ -3,7 +3,11 @@ import time
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, report_cron_progress
+from odoo.addons.loyalty_gesture.models.care_helpers import (
+    CronClock,
+    commit_cron_chunk,
+    report_cron_progress,
+)
 from odoo.tools import SQL
 
 # Most members a chunk of the campaign job takes (each chunk is one transaction); fewer
@@ -126,7 +130,7 @@ class WinbackCampaign(models.Model):
         (called directly, as in tests, the caller owns the transaction)."""
         if self.env.context.get("cron_id"):
             self.env["ir.cron"]._notify_progress(done=done, remaining=1)
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+            commit_cron_chunk(self.env)
 
     def _claim(self, query, limit):
         """The ids ``query`` selects (member or campaign ids), at most ``limit``, locked

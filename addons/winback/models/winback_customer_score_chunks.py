@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, background_notice
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_date
 
@@ -43,15 +43,7 @@ class WinbackCustomerScore(models.Model):
             message += " " + self.env._(
                 "Last computed on %(date)s.", date=format_date(self.env, min(scored))
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return background_notice(message)
 
     @api.model
     def _scoring_due_domain(self, today):
