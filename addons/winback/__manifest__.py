@@ -2,7 +2,7 @@
 {
     "name": "Win-back",
     "summary": "Detect lost and dormant customers and win them back with campaigns",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/CRM",
     "license": "AGPL-3",
     "author": "Customer Care Suite",
