@@ -2,11 +2,26 @@
 
 Odoo skips browser tours silently when chromium or websocket-client is missing; we
 would rather be told.
+
+It also tells Odoo a test is running, as Odoo's own test runner does
+(``odoo.modules.module.current_test``): Odoo's mail server then records outgoing emails
+as sent instead of connecting to an SMTP server that a test machine does not have.
 """
 
 import pytest
 
+import odoo.modules.module
+
 _skipped = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    odoo.modules.module.current_test = item.nodeid
+    try:
+        return (yield)
+    finally:
+        odoo.modules.module.current_test = False
 
 
 def pytest_runtest_logreport(report):

@@ -2,7 +2,7 @@
 {
     "name": "Loyalty Gestures",
     "summary": "Commercial gestures granted from helpdesk tickets under a company charter",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "After-Sales",
     "license": "AGPL-3",
     "author": "Customer Care Suite",

@@ -2,7 +2,7 @@
 {
     "name": "Satisfaction Surveys",
     "summary": "One-click CSAT and NPS surveys after tickets, orders and gestures",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "After-Sales",
     "license": "AGPL-3",
     "author": "Customer Care Suite",

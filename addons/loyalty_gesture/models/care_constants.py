@@ -14,5 +14,6 @@ SKIP_REASONS = [
     ("no_email", "No email address"),
     ("opt_out", "Opted out"),
     ("blacklisted", "Blacklisted address"),
+    ("bounced", "Address bounced"),
     ("throttled", "Contact cap reached"),
 ]

@@ -76,6 +76,7 @@ class CareContactLog(models.Model):
             )
             sent = {partner.id: count for partner, count in groups}
         partners.mapped("is_blacklisted")  # one query for the whole batch
+        partners.mapped("message_bounce")
         refusals = []
         for partner, customer in zip(partners, commercial, strict=True):
             refusal = False
@@ -85,6 +86,10 @@ class CareContactLog(models.Model):
                 refusal = "opt_out"
             elif partner.is_blacklisted:
                 refusal = "blacklisted"
+            elif partner.message_bounce:
+                # an address that bounced gets nothing automatic until it is fixed
+                # (Odoo resets the counter when the customer writes from it again)
+                refusal = "bounced"
             elif capped and sent.get(customer, 0) >= company.care_contact_max:
                 refusal = "throttled"
             if not refusal:

@@ -135,6 +135,7 @@ class SatisfactionRequest(models.Model):
             ("no_email", "No email address"),
             ("opt_out", "Opted out"),
             ("blacklisted", "Blacklisted address"),
+            ("bounced", "Address bounced"),
             ("throttled", "Contact cap reached"),
             ("survey_window", "Surveyed recently"),
             ("manual", "Cancelled by a user"),

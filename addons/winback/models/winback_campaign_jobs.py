@@ -97,7 +97,7 @@ class WinbackCampaign(models.Model):
 
     @api.model
     def _cron_process_campaigns(self):
-        """Targeting, D0, reminders and calls, a chunk at a time while this call's time
+        """Targeting, D0, reminders, calls and what the mailings sent, a chunk at a time while this call's time
         lasts (see ``care_helpers.cron_chunk_seconds``); then, with nothing left, the
         results of every campaign. Safe to rerun and to run on several workers at once."""
         clock = CronClock()
@@ -107,6 +107,8 @@ class WinbackCampaign(models.Model):
             ("first_step", self._job_first_step_chunk, FIRST_STEP_CHUNK),
             ("reminder", self._job_reminder_chunk, STEP_CHUNK),
             ("call", self._job_call_chunk, STEP_CHUNK),
+            ("sync", self._job_sync_chunk, STEP_CHUNK),
+            ("requeue", self._job_requeue_chunk, STEP_CHUNK),
         ):
             # at least one chunk per call, however short its time
             while not (done and clock.expired()):
@@ -190,6 +192,9 @@ class WinbackCampaign(models.Model):
                 """,
                 now,
             ),
+            # the step mailings' outcome (winback_campaign_mailing)
+            "sync": self._job_sync_query(),
+            "requeue": self._job_requeue_query(),
         }
 
     def _job_remaining(self):

@@ -54,6 +54,7 @@ class WinbackCampaignMember(models.Model):
             ("other_campaign", "In another running campaign"),
             ("budget", "Budget spent"),
             ("contact_refused", "Contact pressure policy"),
+            ("undeliverable", "Email not delivered"),
         ],
         readonly=True,
     )

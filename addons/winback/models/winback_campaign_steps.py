@@ -110,15 +110,17 @@ class WinbackCampaign(models.Model):
                 spent += unit
         over_budget = members[asked:]
         members = members[:asked]
-        log._log_contacts(
-            partners[:asked],
-            "winback",
-            records=members,
-            company=self.company_id,
-            refusals=refusals[:asked],
-        )
         refused = members.browse(
             [m.id for m, refusal in zip(members, refusals, strict=False) if refusal]
+        )
+        # the refusals are logged now; the contacts once the mailing queue sent them
+        # (winback_campaign_mailing._job_sync_chunk)
+        log._log_contacts(
+            refused.partner_id.browse([m.partner_id.id for m in refused]),
+            "winback",
+            records=refused,
+            company=self.company_id,
+            refusals=[refusal for refusal in refusals[:asked] if refusal],
         )
         accepted = members - refused
         over_budget._write_step({"state": "excluded", "exclude_reason": "budget"})
@@ -137,7 +139,8 @@ class WinbackCampaign(models.Model):
         return accepted
 
     def _send_first_emails(self, accepted):
-        """D0 email to the members who got their offer, and opportunities."""
+        """D0 email (the step's mailing, queued) to the members who got their offer, and
+        opportunities."""
         accepted._write_step(
             {
                 "state": "contacted",
@@ -146,9 +149,7 @@ class WinbackCampaign(models.Model):
                 "offer_cost": self.type_unit_cost(),
             }
         )
-        self.email_template_id.send_mail_batch(
-            accepted.ids, email_layout_xmlid="loyalty_gesture.mail_layout_care"
-        )
+        self._queue_step(accepted, "d0")
         self._create_opportunities(accepted)
 
     def _create_opportunities(self, members):
@@ -223,13 +224,13 @@ class WinbackCampaign(models.Model):
         unit = self.contact_cost + (
             self.reminder_offer_value + self.type_unit_cost() if offers else 0.0
         )
+        partners = members.partner_id.browse([m.partner_id.id for m in members])
+        refusals = log._contact_refusals(partners, self.company_id)
         reminded = members.browse()
-        for member in members:
+        for member, refusal in zip(members, refusals, strict=True):
             if self.budget and spent + unit > self.budget:
                 continue
-            if log._log_contact(
-                member.partner_id, "winback", record=member, company=self.company_id
-            ):
+            if not refusal:
                 reminded |= member
                 spent += unit
         # members past the budget or the contact cap are not reminded, and not retried
@@ -250,6 +251,4 @@ class WinbackCampaign(models.Model):
                     }
                 )
         reminded._write_step({"reminder_sent": True})
-        self.reminder_template_id.send_mail_batch(
-            reminded.ids, email_layout_xmlid="loyalty_gesture.mail_layout_care"
-        )
+        self._queue_step(reminded, "reminder")

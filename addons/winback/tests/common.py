@@ -91,13 +91,28 @@ class WinbackCase(CareCase):
         self._run_campaign_job()
 
     def _run_campaign_job(self):
-        """Call the campaign job as Odoo's cron worker does, until nothing remains."""
+        """Call the campaign job, Email Marketing's queue and the outgoing mail queue as
+        Odoo's cron workers do, until none of them has anything left."""
         campaigns = self.env["winback.campaign"]
         for _call in range(100):
             campaigns._cron_process_campaigns()
+            self._send_queued_mailings()
             if not campaigns._job_remaining():
                 return
         self.fail("the campaign job never finished")
+
+    def _send_queued_mailings(self):
+        """Email Marketing's queue, then the mail queue (the test thread sends nothing
+        out: Odoo's mail server skips the SMTP in tests and records the mail as sent)."""
+        self.env["mailing.mailing"].sudo()._process_mass_mailing_queue()
+        self.env["mail.mail"].sudo().process_email_queue()
+
+    def _traces(self, campaign, step=None):
+        """The emails ``campaign``'s step mailings created (one trace per recipient)."""
+        mailings = campaign.sudo().mailing_ids
+        if step:
+            mailings = mailings.filtered(lambda m: m.winback_step == step)
+        return self.env["mailing.trace"].sudo().search([("mass_mailing_id", "in", mailings.ids)])
 
     def _compute(self, company=None):
         self.assertTrue(self.scores._compute_company_scores(company or self.company))

@@ -57,12 +57,7 @@ class TestCampaign(common.WinbackCase):
         )
 
     def _mails(self):
-        return self.env["mail.mail"].search(
-            [
-                ("model", "=", "winback.campaign.member"),
-                ("res_id", "in", self.campaign.member_ids.ids),
-            ]
-        )
+        return self._traces(self.campaign)
 
     def test_targeting(self):
         self._start_campaign(self.campaign)
@@ -239,7 +234,7 @@ class TestCampaign(common.WinbackCase):
         # time passes (members are written by the campaign's steps only)
         contacted.sudo().write({"contact_date": fields.Datetime.now() - timedelta(days=4)})
         mails = self._mails()
-        self.env["winback.campaign"]._cron_process_campaigns()
+        self._run_campaign_job()
         silent = contacted - replier
         self.assertTrue(all(silent.mapped("reminder_sent")))
         self.assertFalse(replier.reminder_sent, "a member who responded leaves the sequence")
@@ -250,7 +245,7 @@ class TestCampaign(common.WinbackCase):
         # no call yet (D+7), and nothing twice on rerun
         self.assertFalse(silent.activity_ids)
         mails = self._mails()
-        self.env["winback.campaign"]._cron_process_campaigns()
+        self._run_campaign_job()
         self.assertEqual(self._mails(), mails)
         self.assertEqual(
             self.env["loyalty.gesture"].search_count([("partner_id", "in", silent.partner_id.ids)]),

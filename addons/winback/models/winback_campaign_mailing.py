@@ -1,0 +1,207 @@
+from markupsafe import Markup
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .mailing_mailing import MEMBER_MODEL
+
+# The member's link to the mailing of each step: the step's recipients are exactly the
+# members the campaign queued on it (members emailed before the steps were mailings
+# have none, and are never emailed twice).
+STEP_LINKS = {"d0": "d0_mailing_id", "reminder": "reminder_mailing_id"}
+# Trace statuses: the email went out / it will not.
+SENT_STATUSES = ("pending", "sent", "open", "reply")
+FAILED_STATUSES = ("bounce", "error", "cancel")
+
+
+class WinbackCampaign(models.Model):
+    """The campaign's emails are Email Marketing mailings, one per step (and per offer
+    variant): the manager edits them in Odoo's mail editor, the campaign queues them once
+    the members' offers exist, Odoo's mailing queue sends them in batches, and their
+    traces say who was really contacted (the contact log is written from them)."""
+
+    _inherit = "winback.campaign"  # pylint: disable=consider-merging-classes-inherited
+
+    mailing_ids = fields.One2many(
+        "mailing.mailing", "winback_campaign_id", string="Emails", readonly=True
+    )
+
+    # --- the step's mailing ---
+
+    def _step_template(self, step):
+        return self.email_template_id if step == "d0" else self.reminder_template_id
+
+    def _mailing_utm_values(self, step, variant=False):
+        """UTM campaign, source and medium of a step's mailing (see the UTM file)."""
+        return {}
+
+    def _step_mailing(self, step, variant=False):
+        """The mailing of ``step`` (and offer ``variant``), created from the step's
+        template the first time it is asked for."""
+        self.ensure_one()
+        mailing = self.mailing_ids.filtered(
+            lambda m: m.winback_step == step and m.winback_variant == variant
+        )[:1]
+        if mailing:
+            return mailing
+        template = self._step_template(step)
+        if not template:
+            raise UserError(self.env._("Choose the email of this campaign step first."))
+        body = Markup('<div class="o_layout o_basic_theme">%s%s</div>') % (
+            template.body_html or "",
+            self._unsubscribe_footer(),
+        )
+        model = self.env["ir.model"]._get(MEMBER_MODEL)
+        # sudo: the campaign owns its mailings; who may edit them is the mailing's rule
+        mailing = (
+            self.env["mailing.mailing"]
+            .sudo()
+            .create(
+                {
+                    "subject": template.subject or self.name,
+                    "email_from": self.company_id.email_formatted or template.email_from,
+                    "body_arch": body,
+                    "body_html": body,
+                    "mailing_type": "mail",
+                    "mailing_model_id": model.id,
+                    "mailing_domain": "[('id', '=', 0)]",
+                    "reply_to_mode": "update",
+                    "user_id": (self.user_id or self.env.user).id,
+                    "winback_campaign_id": self.id,
+                    "winback_step": step,
+                    "winback_variant": variant,
+                    **self._mailing_utm_values(step, variant),
+                }
+            )
+        )
+        # the step's recipients: the members the campaign queued on this very mailing
+        mailing.mailing_domain = repr([(STEP_LINKS[step], "=", mailing.id)])
+        return mailing.with_env(self.env)
+
+    def _unsubscribe_footer(self):
+        return Markup(
+            '<p style="font-size: 12px; color: #888888; text-align: center;">%s '
+            '<a href="/unsubscribe_from_list" style="color: #888888;">%s</a></p>'
+        ) % (
+            self.env._("You no longer wish to receive our offers?"),
+            self.env._("Unsubscribe"),
+        )
+
+    def _queue_step(self, members, step):
+        """Queue ``members`` (their offers exist) on the step's mailing of their variant
+        and put it in Email Marketing's queue."""
+        self.ensure_one()
+        variant_of = {m.id: (m.offer_variant if "offer_variant" in m._fields else False) for m in members}
+        for variant in set(variant_of.values()):
+            mailing = self._step_mailing(step, variant)
+            chunk = members.filtered(lambda m, v=variant: variant_of[m.id] == v)
+            chunk._link_each(STEP_LINKS[step], mailing.browse([mailing.id] * len(chunk)))
+            mailing._winback_queue()
+
+    def action_open_step_email(self):
+        """Open the step's email in Odoo's mail editor (created from the template on
+        first use)."""
+        self.ensure_one()
+        self._check_manager()
+        step = self.env.context.get("winback_step", "d0")
+        mailing = self._step_mailing(step, self.env.context.get("winback_variant", False))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mailing.mailing",
+            "res_id": mailing.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    # --- the job: what was really sent ---
+
+    def _job_sync_query(self):
+        """Traces of the campaigns' mailings whose outcome the job has not recorded."""
+        return SQL(
+            """
+            SELECT t.id FROM mailing_trace t
+              JOIN mailing_mailing mm ON mm.id = t.mass_mailing_id
+             WHERE mm.winback_campaign_id IS NOT NULL
+               AND t.model = %(model)s AND NOT COALESCE(t.winback_synced, FALSE)
+               AND t.trace_status IN %(final)s
+             ORDER BY t.id
+            """,
+            model=MEMBER_MODEL,
+            final=SENT_STATUSES + FAILED_STATUSES,
+        )
+
+    def _job_requeue_query(self):
+        """Step mailings that went out while the campaign was still queuing members on
+        them: they go back to the mailing queue for the members they missed."""
+        return SQL(
+            """
+            SELECT mm.id FROM mailing_mailing mm
+             WHERE mm.winback_campaign_id IS NOT NULL
+               AND mm.state NOT IN ('in_queue', 'sending')
+               AND EXISTS (
+                   SELECT 1 FROM winback_campaign_member m
+                    WHERE (m.d0_mailing_id = mm.id OR m.reminder_mailing_id = mm.id)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM mailing_trace t
+                           WHERE t.mass_mailing_id = mm.id AND t.model = %(model)s
+                             AND t.res_id = m.id))
+             ORDER BY mm.id
+            """,
+            model=MEMBER_MODEL,
+        )
+
+    def _job_requeue_chunk(self, limit):
+        ids = self._claim(self._job_requeue_query(), limit)
+        mailings = self.env["mailing.mailing"].browse(ids)
+        mailings._winback_queue()
+        return len(mailings)
+
+    def _job_sync_chunk(self, limit):
+        """Record what the mailing queue really sent: the member's contact date and the
+        contact log for each email that went out; a D0 that could not go (bounced,
+        blacklisted, invalid address) takes the member out of the campaign."""
+        ids = self._claim(self._job_sync_query(), limit)
+        if not ids:
+            return 0
+        traces = self.env["mailing.trace"].sudo().browse(ids)
+        members = self.env[MEMBER_MODEL].sudo().browse(traces.mapped("res_id")).exists()
+        by_id = {m.id: m for m in members}
+        sent = self.env[MEMBER_MODEL].sudo()
+        sent_dates = {}
+        for trace in traces:
+            member = by_id.get(trace.res_id)
+            if not member:
+                continue
+            step = trace.mass_mailing_id.winback_step
+            if trace.trace_status in SENT_STATUSES:
+                sent |= member
+                if step == "d0":
+                    sent_dates.setdefault(trace.sent_datetime or fields.Datetime.now(), []).append(
+                        member.id
+                    )
+            elif step == "d0":
+                member._write_step(
+                    {
+                        "state": "excluded",
+                        "contacted": False,
+                        "exclude_reason": "no_contact"
+                        if trace.trace_status == "cancel"
+                        else "undeliverable",
+                    }
+                )
+            else:
+                member._write_step({"reminder_sent": False})
+        for date, member_ids in sent_dates.items():
+            sent.browse(member_ids)._write_step({"contact_date": date})
+        for company, chunk in sent.grouped("company_id").items():
+            self.env["care.contact.log"]._log_contacts(
+                chunk.partner_id.browse([m.partner_id.id for m in chunk]),
+                "winback",
+                records=chunk,
+                company=company,
+                refusals=[False] * len(chunk),
+            )
+        traces.write({"winback_synced": True})
+        return len(traces)

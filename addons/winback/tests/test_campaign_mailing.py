@@ -1,0 +1,189 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.addons.mail.tests.common import MockEmail
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, tagged
+
+from ..models.winback_campaign_member_offer import SAMPLE_CODE
+from . import common
+
+
+class MailingCase(common.WinbackCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sleepers = cls._sleepers("Sleeper {:02d}", 6)
+        cls.env["winback.customer.score"]._compute_company_scores(cls.company)
+        cls.campaign = (
+            cls.env["winback.campaign"]
+            .with_user(cls.manager)
+            .create(
+                {
+                    "name": "Come back by email",
+                    "company_id": cls.company.id,
+                    "holdout_percent": 0,
+                    "gesture_type_id": cls.gesture_type.id,
+                    "min_orders": 2,
+                    "reminder_days": 3,
+                }
+            )
+        )
+
+    def _logs(self, state="sent"):
+        return self.env["care.contact.log"].search(
+            [
+                ("kind", "=", "winback"),
+                ("state", "=", state),
+                ("res_model", "=", "winback.campaign.member"),
+                ("res_id", "in", self.campaign.member_ids.ids),
+            ]
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestStepMailings(MockEmail, MailingCase):
+    def test_d0_goes_through_the_mailing_queue(self):
+        self.campaign.with_user(self.manager).action_start()
+        for _call in range(5):
+            self.env["winback.campaign"]._cron_process_campaigns()
+        members = self.campaign.member_ids
+        self.assertEqual(len(members), 6)
+        mailing = self.campaign.sudo().mailing_ids
+        self.assertEqual(len(mailing), 1, "one mailing for the D0 step")
+        self.assertRecordValues(
+            mailing,
+            [{"winback_step": "d0", "state": "in_queue", "mailing_model_real": members._name}],
+        )
+        self.assertEqual(members.d0_mailing_id, mailing, "every member queued on it")
+        self.assertTrue(all(members.gesture_id.mapped("coupon_code")), "offers exist first")
+        self.assertFalse(self._traces(self.campaign), "nothing sent before the queue runs")
+        self.assertFalse(self._logs(), "the contact log waits for what was really sent")
+        # Email Marketing's queue and the mail queue send it; the job records it
+        with self.mock_mail_gateway():
+            self._send_queued_mailings()
+        traces = self._traces(self.campaign)
+        self.assertEqual(sorted(traces.mapped("res_id")), sorted(members.ids))
+        self.assertEqual(set(traces.mapped("trace_status")), {"sent"})
+        by_email = {mail["email_to"][0]: mail for mail in self._mails}
+        self.assertEqual(len(set(members.partner_id.mapped("email_formatted")) & set(by_email)), 6)
+        member = members[0]
+        sent = by_email[member.partner_id.email_formatted]
+        self.assertIn(member.gesture_id.coupon_code, sent["body"], "their own coupon")
+        self.assertIn(member.partner_id.name, sent["body"])
+        self.assertIn("/unsubscribe", sent["body"], "an unsubscribe link in every email")
+        self.env["winback.campaign"]._cron_process_campaigns()
+        self.assertEqual(len(self._logs()), 6, "one contact logged per email sent")
+        self.assertTrue(all(traces.mapped("winback_synced")))
+        for trace in traces:
+            self.assertEqual(members.browse(trace.res_id).contact_date, trace.sent_datetime)
+        # nothing twice when the job and the queues run again
+        self._run_campaign_job()
+        self.assertEqual(self._traces(self.campaign), traces)
+        self.assertEqual(len(self._logs()), 6)
+
+    def test_policy_applies_when_the_step_goes(self):
+        """A customer blacklisted or bounced between the offer and the email gets no
+        email; the member leaves the campaign with the reason."""
+        self.campaign.with_user(self.manager).action_start()
+        for _call in range(5):
+            self.env["winback.campaign"]._cron_process_campaigns()
+        blocked, bounced = self.campaign.member_ids[:2]
+        self.env["mail.blacklist"].sudo()._add(blocked.partner_id.email)
+        bounced.partner_id.sudo().message_bounce = 1
+        self._run_campaign_job()
+        traces = self._traces(self.campaign)
+        self.assertNotIn(blocked.id, traces.mapped("res_id"))
+        self.assertNotIn(bounced.id, traces.mapped("res_id"))
+        self.assertEqual(len(traces), 4)
+        self.assertRecordValues(
+            blocked | bounced,
+            [
+                {"state": "excluded", "exclude_reason": "contact_refused", "contacted": False},
+                {"state": "excluded", "exclude_reason": "contact_refused", "contacted": False},
+            ],
+        )
+        skipped = self._logs("skipped")
+        self.assertEqual(
+            sorted(skipped.mapped("skip_reason")), ["blacklisted", "bounced"], "logged as such"
+        )
+
+    def test_the_step_email_is_edited_not_retargeted(self):
+        action = self.campaign.with_user(self.manager).action_open_step_email()
+        mailing = self.env["mailing.mailing"].with_user(self.manager).browse(action["res_id"])
+        self.assertEqual(mailing.winback_campaign_id, self.campaign)
+        mailing.subject = "We miss you"
+        self.assertEqual(mailing.subject, "We miss you", "the content is the manager's")
+        for values in (
+            {"mailing_domain": "[]"},
+            {"mailing_model_id": self.env["ir.model"]._get_id("res.partner")},
+            {"state": "in_queue"},
+            {"schedule_date": fields.Datetime.now()},
+        ):
+            with self.assertRaises(UserError, msg=f"{values} is the campaign's"):
+                mailing.write(values)
+        for button in ("action_launch", "action_put_in_queue"):
+            with self.assertRaises(UserError):
+                getattr(mailing, button)()
+        with self.assertRaises(AccessError):
+            self.env["mailing.mailing"].with_user(self.agent).browse(mailing.id).subject = "x"
+        # the same button twice opens the same email
+        again = self.campaign.with_user(self.manager).action_open_step_email()
+        self.assertEqual(again["res_id"], mailing.id)
+
+    def test_test_send_renders_a_sample_member(self):
+        self._start_campaign(self.campaign)
+        codes = self.campaign.member_ids.gesture_id.mapped("coupon_code")
+        self.assertTrue(all(codes))
+        mailing = self.campaign.sudo().mailing_ids.filtered(lambda m: m.winback_step == "d0")
+        wizard = (
+            self.env["mailing.mailing.test"]
+            .with_user(self.manager)
+            .create({"email_to": "boss@example.com", "mass_mailing_id": mailing.id})
+        )
+        partners = self.env["res.partner"].search_count([])
+        with self.mock_mail_gateway():
+            wizard.send_mail_test()
+        self.assertEqual(len(self._mails), 1)
+        body = self._mails[0]["body"]
+        self.assertIn(SAMPLE_CODE, body)
+        self.assertIn("Sample Customer", body)
+        for code in codes:
+            self.assertNotIn(code, body, "never a real customer's live coupon")
+        for name in self.campaign.member_ids.partner_id.mapped("name"):
+            self.assertNotIn(name, body)
+        self.assertEqual(self.env["res.partner"].search_count([]), partners, "nothing left")
+        self.assertIn("boss@example.com", mailing.message_ids[:1].body, "the test is logged")
+
+
+@tagged("post_install", "-at_install")
+class TestUnsubscribe(MailingCase, HttpCase):
+    def test_unsubscribe_route_stops_the_reminder_and_attentions(self):
+        self._start_campaign(self.campaign)
+        d0 = self.campaign.sudo().mailing_ids
+        quitter = self.campaign.member_ids[0]
+        email = quitter.partner_id.email_normalized
+        response = self.url_open(
+            f"/mailing/{d0.id}/unsubscribe_oneclick",
+            data={
+                "document_id": quitter.id,
+                "email": email,
+                "hash_token": d0._generate_mailing_recipient_token(quitter.id, email),
+            },
+        )
+        self.assertEqual(response.status_code, 200, response.text[:3000])
+        self.assertTrue(quitter.partner_id.is_blacklisted, "Odoo's route blacklists the address")
+        # D+4: the reminder goes to the others only
+        self.campaign.member_ids.sudo().write(
+            {"contact_date": fields.Datetime.now() - timedelta(days=4)}
+        )
+        self._run_campaign_job()
+        reminders = self._traces(self.campaign, "reminder")
+        self.assertEqual(len(reminders), 5)
+        self.assertNotIn(quitter.id, reminders.mapped("res_id"))
+        self.assertFalse(quitter.reminder_sent)
+        # and no automatic attention either: the shared contact policy refuses them
+        self.assertEqual(
+            self.env["care.contact.log"]._contact_refusal(quitter.partner_id, self.company),
+            "blacklisted",
+        )
