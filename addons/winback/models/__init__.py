@@ -10,6 +10,7 @@ from . import (
     res_company,
     res_config_settings,
     res_partner,
+    sale_order,
     winback_campaign,
     winback_campaign_jobs,
     winback_campaign_member,
@@ -27,3 +28,6 @@ from . import (
     winback_customer_score_sql,
     winback_lost_reason,
 )
+
+# last: its _mailing_utm_values extends the steps' mailings' own
+from . import winback_campaign_utm  # isort: skip
