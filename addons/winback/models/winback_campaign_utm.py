@@ -74,7 +74,7 @@ class WinbackCampaign(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_order_report_all")
         action["display_name"] = self.env._("Orders of %(campaign)s", campaign=self.name)
-        action["domain"] = [("campaign_id", "=", self.utm_campaign_id.id)]
+        action["domain"] = [("campaign_id", "in", self.utm_campaign_id.ids)]  # none: nothing
         action["context"] = {"search_default_Sales": 1, "group_by": ["source_id"]}
         return action
 

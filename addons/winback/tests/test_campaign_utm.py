@@ -237,7 +237,14 @@ class TestCampaignUtm(common.WinbackCase):
         )
 
     def test_migration_gives_running_campaigns_their_utm(self):
-        self._start()
+        contacted = self._start()
+        # before the upgrade: an order already confirmed with a coupon, and no UTM
+        member = contacted[0]
+        order = self._order(member.partner_id, member.gesture_id.sudo().coupon_card_id.code)
+        order.action_confirm()
+        plain = self._order(contacted[1].partner_id)
+        plain.action_confirm()
+        order.write({"campaign_id": False, "source_id": False, "medium_id": False})
         self.campaign.sudo().write(
             {"utm_campaign_id": False, "utm_d0_source_id": False, "utm_reminder_source_id": False}
         )
@@ -246,6 +253,9 @@ class TestCampaignUtm(common.WinbackCase):
         self.campaign.invalidate_recordset()
         self.assertEqual(self.campaign.utm_campaign_id.title, "Spring is back")
         self.assertTrue(self.campaign.utm_d0_source_id and self.campaign.utm_reminder_source_id)
+        self.assertEqual(order.campaign_id, self.campaign.utm_campaign_id)
+        self.assertEqual(order.source_id, self.campaign.utm_d0_source_id)
+        self.assertFalse(plain.campaign_id, "an order without the coupon stays as it is")
         utm = self.campaign.utm_campaign_id
         migration.migrate(self.env.cr, "18.0.1.2.0")
         self.campaign.invalidate_recordset()
