@@ -13,6 +13,7 @@ from . import (
     res_company,
     res_config_settings,
     res_partner,
+    sale_order,
     winback_campaign,
     winback_campaign_jobs,
     winback_campaign_mailing,
@@ -32,3 +33,6 @@ from . import (
     winback_customer_score_sql,
     winback_lost_reason,
 )
+
+# last: its _mailing_utm_values extends the steps' mailings' own
+from . import winback_campaign_utm  # isort: skip

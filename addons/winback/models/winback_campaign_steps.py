@@ -181,6 +181,7 @@ class WinbackCampaign(models.Model):
                             name=self.name,
                             revenue=member.revenue_before,
                         ),
+                        **self._lead_utm_values(),
                     }
                     for member in members
                 ]

@@ -3,6 +3,7 @@ from . import (
     test_campaign,
     test_campaign_job,
     test_campaign_tour,
+    test_campaign_utm,
     test_churn_backtest,
     test_churn_model,
     test_coupon_bulk,
