@@ -17,7 +17,8 @@ _skipped = []
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    odoo.modules.module.current_test = item.nodeid
+    # the running test case, as Odoo's runner sets it (test cursors ask it questions)
+    odoo.modules.module.current_test = getattr(item, "instance", None) or False
     try:
         return (yield)
     finally:
