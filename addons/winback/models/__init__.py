@@ -13,6 +13,7 @@ from . import (
     winback_campaign,
     winback_campaign_jobs,
     winback_campaign_member,
+    winback_campaign_member_ab,
     winback_campaign_report,
     winback_campaign_results,
     winback_campaign_segment,
@@ -27,3 +28,8 @@ from . import (
     winback_customer_score_sql,
     winback_lost_reason,
 )
+
+# isort: split
+# the A/B test extends methods of winback_campaign_steps and _targeting: after them in the
+# inheritance chain, so its overrides call theirs
+from . import winback_campaign_ab
