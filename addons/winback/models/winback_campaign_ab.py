@@ -9,6 +9,8 @@ from .winback_campaign import MAX_DAYS
 VARIANTS = [("a", "Offer A"), ("b", "Offer B")]
 # two-sided 95 % quantile of the normal distribution, as the issue's formula writes it
 Z_95 = 1.96
+# the normal approximation is rough below this many successes or failures in a group
+MIN_OUTCOMES = 5
 
 
 def uplift_interval(successes, count, ref_successes, ref_count, z=Z_95):
@@ -102,9 +104,7 @@ class WinbackCampaign(models.Model):
         "tie, the cheaper per member), sent to the members who waited.",
     )
     ab_winner_date = fields.Datetime(string="Winner sent on", readonly=True, copy=False)
-    ab_winner_ready_date = fields.Datetime(
-        compute="_compute_ab_winner_ready", string="Winner from"
-    )
+    ab_winner_ready_date = fields.Datetime(compute="_compute_ab_winner_ready", string="Winner from")
     ab_can_send_winner = fields.Boolean(compute="_compute_ab_winner_ready")
     # the test's figures, per variant, against the holdout
     ab_awaiting_count = fields.Integer(compute="_compute_ab_results", string="Awaiting the winner")
@@ -116,6 +116,11 @@ class WinbackCampaign(models.Model):
         "members (on a tie, the cheaper per member).",
     )
     ab_has_holdout = fields.Boolean(compute="_compute_ab_results")
+    ab_small_sample = fields.Boolean(
+        compute="_compute_ab_results",
+        help="Fewer than 5 customers came back, or stayed away, in a variant or the holdout: "
+        "the normal approximation behind the intervals is rough.",
+    )
     ab_a_count = fields.Integer(compute="_compute_ab_results", string="Members (A)")
     ab_a_reactivated_count = fields.Integer(compute="_compute_ab_results", string="Came back (A)")
     ab_a_rate = fields.Float(compute="_compute_ab_results", string="Reactivation (A, %)")
@@ -225,6 +230,13 @@ class WinbackCampaign(models.Model):
             values = {
                 "ab_awaiting_count": awaiting.get(campaign, 0),
                 "ab_has_holdout": bool(holdout["count"]),
+                # the intervals are shown with a holdout only
+                "ab_small_sample": bool(holdout["count"])
+                and any(
+                    min(row["back"], row["count"] - row["back"]) < MIN_OUTCOMES
+                    for row in rows.values()
+                    if row["count"]
+                ),
             }
             figures = {}
             for variant in ("a", "b"):
@@ -298,8 +310,7 @@ class WinbackCampaign(models.Model):
         ):
             raise ValidationError(
                 self.env._(
-                    "Offer B is the same as offer A: choose another gesture type or another "
-                    "value."
+                    "Offer B is the same as offer A: choose another gesture type or another value."
                 )
             )
         if self.ab_test_percent <= 0:
@@ -490,9 +501,10 @@ class WinbackCampaign(models.Model):
 
     def _target(self):
         """Then draw the new members' offers (see ``_draw_offer_variants``)."""
-        super()._target()
+        res = super()._target()
         if self.ab_test:
             self._draw_offer_variants()
+        return res
 
     def _draw_offer_variants(self):
         """The offer of the members who just joined (targeted, no variant yet), in one

@@ -83,9 +83,7 @@ class WinbackCampaign(models.Model):
         self.ensure_one()
         members = self.member_ids.filtered(
             lambda m: m.state == "targeted" and not m.awaiting_winner
-        ).sorted(
-            lambda m: (-m.revenue_before, m.id)
-        )
+        ).sorted(lambda m: (-m.revenue_before, m.id))
         accepted = self._grant_offers(members)
         if accepted:
             self._send_first_emails(accepted)

@@ -6,9 +6,10 @@ import math
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.loyalty_gesture.tests import screens
 from odoo.addons.winback.models import winback_campaign_ab
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from . import common
 
@@ -98,11 +99,14 @@ class AbCase(common.WinbackCase):
 
 @tagged("post_install", "-at_install")
 class TestAbDraw(AbCase):
-    def _customers(self, count):
+    def _customers(self, count, start=0):
         """``count`` lost customers with a score row of their own (no order history needed
         to be targeted), lifetime revenue 1,000 + i."""
         partners = self.env["res.partner"].create(
-            [{"name": f"Drawn {i:03d}", "email": f"drawn.{i}@example.com"} for i in range(count)]
+            [
+                {"name": f"Drawn {i:03d}", "email": f"drawn.{i}@example.com"}
+                for i in range(start, start + count)
+            ]
         )
         self.env["winback.customer.score"].create(
             [
@@ -120,7 +124,13 @@ class TestAbDraw(AbCase):
 
     def test_draw_proportions(self):
         partners = self._customers(400)
-        campaign = self._ab_campaign(partners, holdout_percent=10, ab_test_percent=50)
+        campaign = self._ab_campaign(
+            partners,
+            holdout_percent=10,
+            ab_test_percent=50,
+            continuous=True,
+            partner_domain="[('name', '=like', 'Drawn %')]",
+        )
         campaign.action_start()
         campaign._job_target_chunk(1)
         members = campaign.member_ids
@@ -148,6 +158,26 @@ class TestAbDraw(AbCase):
         campaign._target()
         members.invalidate_recordset()
         self.assertEqual({m.id: (m.offer_variant, m.awaiting_winner) for m in members}, drawn)
+        # customers joining a continuous campaign later draw among themselves, the same way
+        self._customers(40, start=400)
+        campaign._target()
+        late = campaign.member_ids - members
+        self.assertEqual(len(late), 40)
+        late_others = late.filtered(lambda m: not m.is_holdout)
+        late_test = late_others.filtered("offer_variant")
+        self.assertIn(len(late_test), (len(late_others) // 2, (len(late_others) + 1) // 2))
+        self.assertEqual(late_others - late_test, late_others.filtered("awaiting_winner"))
+        # once the winner is sent, newcomers get it at once
+        self.assertEqual(campaign._give_winner("b"), len(waiting) + len(late_others - late_test))
+        campaign.sudo().ab_winner = "b"
+        self._customers(5, start=440)
+        campaign._target()
+        newest = campaign.member_ids - members - late
+        self.assertRecordValues(
+            newest.filtered(lambda m: not m.is_holdout),
+            [{"offer_variant": "b", "winner_wave": True, "awaiting_winner": False}]
+            * len(newest.filtered(lambda m: not m.is_holdout)),
+        )
         # everyone in the test: split in two, nobody waits
         campaign.action_stop()
         everyone = self._ab_campaign(partners, name="All in", ab_test_percent=100)
@@ -324,3 +354,30 @@ class TestAbOffers(AbCase):
             with self.subTest(frozen=frozen), self.assertRaises(UserError) as caught:
                 campaign.write(frozen)
             self.assertIn("You cannot set", str(caught.exception))
+
+
+@tagged("post_install", "-at_install")
+class TestAbScreen(screens.ScreensMixin, HttpCase, AbCase):
+    def test_results_per_variant_on_the_form(self):
+        campaign = self._ab_campaign(self.sleepers, holdout_percent=20)
+        self._start_campaign(campaign)
+        campaign.sudo().date_start = fields.Datetime.now() - timedelta(days=8)
+        came_back = campaign.member_ids.filtered(lambda m: m.offer_variant == "b")[:3]
+        for member in came_back:
+            self._order_on(member.partner_id, fields.Datetime.now() - timedelta(hours=1))
+        campaign._update_results()
+        campaign.invalidate_recordset()
+        rate = f"{campaign.ab_b_rate:.1f}"
+        action = self.env.ref("winback.winback_campaign_action")
+        row_b = "document.querySelector('.o_winback_ab_results .o_winback_ab_b')"
+        self.screen(
+            f"/odoo/action-{action.id}/{campaign.id}",
+            f"{row_b} && {row_b}.innerText.includes('{rate}') "
+            "&& !!document.querySelector(\"button[name='action_send_winner']\") "
+            "&& !!document.querySelector('.o_winback_ab_results th.text-end + th') "
+            "&& !!document.querySelector('.o_winback_ab_small') "
+            # the table in view, for the screenshot
+            f"&& ({row_b}.scrollIntoView({{block: 'center'}}), true)",
+            "winback_campaign_ab_results",
+            login="wb_manager",
+        )
