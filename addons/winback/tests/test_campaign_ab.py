@@ -367,17 +367,28 @@ class TestAbScreen(screens.ScreensMixin, HttpCase, AbCase):
             self._order_on(member.partner_id, fields.Datetime.now() - timedelta(hours=1))
         campaign._update_results()
         campaign.invalidate_recordset()
-        rate = f"{campaign.ab_b_rate:.1f}"
+        self.assertEqual(campaign.ab_b_reactivated_count, 3)
         action = self.env.ref("winback.winback_campaign_action")
         row_b = "document.querySelector('.o_winback_ab_results .o_winback_ab_b')"
+        cells = f"{row_b}.querySelectorAll('td')"
+        # whole numbers, written alike in every language
+        ready = [
+            row_b,
+            f"{cells}[1].innerText.trim() === '{campaign.ab_b_count}'",
+            f"{cells}[2].innerText.trim() === '3'",
+            "!!document.querySelector(\"button[name='action_send_winner']\")",
+        ]
+        # the uplift's columns and a word on small samples, with a holdout to compare with
+        shown = "!!" if campaign.ab_has_holdout else "!"
+        ready += [
+            f"{shown}document.querySelector('.o_winback_ab_uplift')",
+            f"{shown}document.querySelector('.o_winback_ab_small')",
+        ]
+        # the table in view, for the screenshot
+        ready.append(f"({row_b}.scrollIntoView({{block: 'center'}}), true)")
         self.screen(
             f"/odoo/action-{action.id}/{campaign.id}",
-            f"{row_b} && {row_b}.innerText.includes('{rate}') "
-            "&& !!document.querySelector(\"button[name='action_send_winner']\") "
-            "&& !!document.querySelector('.o_winback_ab_results th.text-end + th') "
-            "&& !!document.querySelector('.o_winback_ab_small') "
-            # the table in view, for the screenshot
-            f"&& ({row_b}.scrollIntoView({{block: 'center'}}), true)",
+            " && ".join(ready),
             "winback_campaign_ab_results",
             login="wb_manager",
         )
