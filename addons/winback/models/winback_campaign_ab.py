@@ -361,6 +361,11 @@ class WinbackCampaign(models.Model):
         """Give the better offer to the members who waited (see ``pick_winner``), then
         wake the job that contacts them."""
         self._check_manager()
+        # one click wins: a second one waits here, then fails to serialize and is retried,
+        # and then finds the winner sent
+        self.env.execute_query(
+            SQL("SELECT id FROM winback_campaign WHERE id IN %s FOR UPDATE", tuple(self.ids))
+        )
         for campaign in self:
             campaign._check_winner_sendable()
         self._update_results()
