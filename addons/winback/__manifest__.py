@@ -26,6 +26,7 @@
         "views/winback_campaign_mailing_views.xml",
         "views/winback_campaign_utm_views.xml",
         "views/winback_campaign_member_views.xml",
+        "views/winback_campaign_ab_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/care_kpi_target_views.xml",

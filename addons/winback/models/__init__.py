@@ -18,6 +18,7 @@ from . import (
     winback_campaign_jobs,
     winback_campaign_mailing,
     winback_campaign_member,
+    winback_campaign_member_ab,
     winback_campaign_member_offer,
     winback_campaign_report,
     winback_campaign_results,
@@ -34,5 +35,8 @@ from . import (
     winback_lost_reason,
 )
 
-# last: its _mailing_utm_values extends the steps' mailings' own
-from . import winback_campaign_utm  # isort: skip
+# isort: split
+# after the files whose methods they extend, so that their overrides call them: the A/B
+# test (steps, targeting), the UTM (the step mailings' _mailing_utm_values)
+from . import winback_campaign_ab
+from . import winback_campaign_utm

@@ -56,7 +56,11 @@ class WinbackCampaign(models.Model):
         members = self.env["winback.campaign.member"]
         pending = dict(
             members._read_group(
-                [("campaign_id", "in", self.ids), ("state", "=", "targeted")],
+                [
+                    ("campaign_id", "in", self.ids),
+                    ("state", "=", "targeted"),
+                    ("awaiting_winner", "=", False),  # an A/B test's members awaiting its winner
+                ],
                 ["campaign_id"],
                 ["__count"],
             )
@@ -165,7 +169,7 @@ class WinbackCampaign(models.Model):
                 SELECT m.id FROM winback_campaign_member m
                   JOIN winback_campaign c ON c.id = m.campaign_id
                  WHERE c.state = 'running' AND c.targeted_date IS NOT NULL
-                   AND m.state = 'targeted'
+                   AND m.state = 'targeted' AND NOT COALESCE(m.awaiting_winner, FALSE)
                  ORDER BY m.campaign_id, m.revenue_before DESC, m.id
                 """
             ),

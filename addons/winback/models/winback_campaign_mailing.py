@@ -92,7 +92,7 @@ class WinbackCampaign(models.Model):
         """Queue ``members`` (their offers exist) on the step's mailing of their variant
         and put it in Email Marketing's queue."""
         self.ensure_one()
-        variant_of = {m.id: (m.offer_variant if "offer_variant" in m._fields else False) for m in members}
+        variant_of = {member.id: member.offer_variant for member in members}
         for variant in set(variant_of.values()):
             mailing = self._step_mailing(step, variant)
             chunk = members.filtered(lambda m, v=variant: variant_of[m.id] == v)
@@ -105,7 +105,9 @@ class WinbackCampaign(models.Model):
         self.ensure_one()
         self._check_manager()
         step = self.env.context.get("winback_step", "d0")
-        mailing = self._step_mailing(step, self.env.context.get("winback_variant", False))
+        # an A/B test has an email per offer (its members' offer_variant)
+        variant = self.env.context.get("winback_variant") or ("a" if self.ab_test else False)
+        mailing = self._step_mailing(step, variant)
         return {
             "type": "ir.actions.act_window",
             "res_model": "mailing.mailing",

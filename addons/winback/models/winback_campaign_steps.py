@@ -63,16 +63,16 @@ class WinbackCampaign(models.Model):
         )
         return float(offers) + contacts * self.contact_cost
 
-    def _submit_offers(self, members, value, reason):
-        """A gesture for each of ``members``, created and submitted as a batch: the value
-        only for valued types, other kinds (gift, free delivery...) get theirs from the
-        gesture pipeline."""
+    def _submit_offers(self, members, value, reason, gesture_type=None):
+        """A gesture of ``gesture_type`` (the campaign's offer by default) for each of
+        ``members``, created and submitted as a batch: the value only for valued types,
+        other kinds (gift, free delivery...) get theirs from the gesture pipeline."""
         self.ensure_one()
         # set-based for personal coupons in the quiet context of the D0 offers, the
         # ORM path otherwise: the same rows either way (loyalty_gesture_bulk.py)
         return self.env["loyalty.gesture"]._care_issue_batch(
             members.partner_id.browse([member.partner_id.id for member in members]),
-            self.gesture_type_id,
+            gesture_type or self.gesture_type_id,
             value,
             reason,
             self.company_id,
@@ -81,9 +81,9 @@ class WinbackCampaign(models.Model):
     def _run_first_step(self):
         """D0 for the members not contacted yet: offer (a gesture) and email, within budget."""
         self.ensure_one()
-        members = self.member_ids.filtered(lambda m: m.state == "targeted").sorted(
-            lambda m: (-m.revenue_before, m.id)
-        )
+        members = self.member_ids.filtered(
+            lambda m: m.state == "targeted" and not m.awaiting_winner
+        ).sorted(lambda m: (-m.revenue_before, m.id))
         accepted = self._grant_offers(members)
         if accepted:
             self._send_first_emails(accepted)
@@ -96,13 +96,16 @@ class WinbackCampaign(models.Model):
         if not members:
             return members
         spent = self._committed_cost()
-        unit = self.offer_value + self.type_unit_cost() + self.contact_cost
+        # each member's offer (A, or B in an A/B test: winback_campaign_ab) and contact
+        units = {variant: self._offer_unit_cost(variant) for variant in ("a", "b")}
+        variants = [variant or "a" for variant in members.mapped("offer_variant")]
         log = self.env["care.contact.log"]
         partners = members.partner_id.browse([m.partner_id.id for m in members])
         refusals = log._contact_refusals(partners, self.company_id)
         # in order while the budget lasts; a refused contact costs nothing
         asked = len(members)
-        for index, refusal in enumerate(refusals):
+        for index, (refusal, variant) in enumerate(zip(refusals, variants, strict=True)):
+            unit = units[variant]
             if self.budget and spent + unit > self.budget:
                 asked = index
                 break
@@ -125,17 +128,18 @@ class WinbackCampaign(models.Model):
         accepted = members - refused
         over_budget._write_step({"state": "excluded", "exclude_reason": "budget"})
         refused._write_step({"state": "excluded", "exclude_reason": "contact_refused"})
-        if accepted and self.gesture_type_id:
+        for gesture_type, value, group in self._offer_groups(accepted):
             # one offer per member: the member's record is their trace, not a chatter
             # message per gesture and state change
             gestures = self.with_context(
                 mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True
             )._submit_offers(
-                accepted,
-                self.offer_value,
+                group,
+                value,
                 self.env._("Win-back campaign %(name)s", name=self.name),
+                gesture_type,
             )
-            accepted._link_each("gesture_id", gestures)
+            group._link_each("gesture_id", gestures)
         return accepted
 
     def _send_first_emails(self, accepted):
