@@ -89,9 +89,8 @@ class AbCase(common.WinbackCase):
         )
 
     def _mails(self, members):
-        return self.env["mail.mail"].search(
-            [("model", "=", "winback.campaign.member"), ("res_id", "in", members.ids)]
-        )
+        """The emails the step mailings sent ``members`` (their traces)."""
+        return self._traces(self.campaign).filtered(lambda t: t.res_id in members.ids)
 
     def _variant(self, variant):
         return self.campaign.member_ids.filtered(lambda m: m.offer_variant == variant)
