@@ -25,18 +25,30 @@ BAD_LOG_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.MULTILINE)
 # from it: (what, query returning one row whose first column must be true).
 MIGRATED = [
     (
-        "winback 18.0.1.1.0 post-trust: the D0 email announces a granted offer only",
-        """SELECT bool_and(t.body_html->>'en_US' LIKE '%%gesture_id.state in%%')
+        "winback 18.0.1.3.0 post-step_emails: the default emails, in English and in French, "
+        "use only placeholders a Care manager may edit (the step mailings copy them)",
+        """SELECT bool_and(t.body_html->>'en_US' LIKE '%%object.offer_code_line%%'
+                          AND t.body_html->>'fr_FR' LIKE '%%object.offer_code_line%%'
+                          AND t.body_html::text NOT LIKE '%%gesture_id%%')
              FROM mail_template t
              JOIN ir_model_data d ON d.res_id = t.id AND d.model = 'mail.template'
-            WHERE d.module = 'winback' AND d.name = 'mail_template_winback_offer'""",
+            WHERE d.module = 'winback'""",
     ),
     (
-        "winback 18.0.1.2.0 post-campaign_job: started campaigns are not targeted again",
-        """SELECT count(*) > 0 AND count(*) FILTER (WHERE targeted_date IS NULL) = 0
+        "winback 18.0.1.3.0 post-utm: started campaigns have their UTM campaign and sources",
+        """SELECT count(*) > 0 AND bool_and(utm_campaign_id IS NOT NULL
+                                            AND utm_d0_source_id IS NOT NULL)
              FROM winback_campaign WHERE state != 'draft'""",
     ),
 ]
+RUN_CAMPAIGN_JOB = """
+campaigns = env["winback.campaign"]
+for _call in range(50):
+    campaigns._cron_process_campaigns()
+    env.cr.commit()
+    if not campaigns._job_remaining():
+        break
+"""
 UNINSTALL = """
 module = env["ir.module.module"].search([("name", "=", {name!r})])
 module.button_immediate_uninstall()
@@ -190,6 +202,31 @@ class Lifecycle:
         print(f"[lifecycle] upgrade kept {rows} rows in {len(tables)} tables unchanged", flush=True)
         return rows, len(tables)
 
+    def running_campaign_goes_on(self):
+        """The campaign running across the upgrade goes on: the job targets it and queues
+        its D0 on the step's Email Marketing mailing (not sent here: no SMTP server)."""
+        self.odoo("campaign-job", ["shell", "--no-http"], stdin=RUN_CAMPAIGN_JOB)
+        [(members, queued, mailings)] = self.query(
+            """SELECT count(m.id), count(m.d0_mailing_id),
+                      count(DISTINCT mm.id) FILTER (WHERE mm.state = 'in_queue'
+                                                    AND mm.winback_step = 'd0')
+                 FROM winback_campaign c
+                 JOIN winback_campaign_member m ON m.campaign_id = c.id
+                 LEFT JOIN mailing_mailing mm ON mm.id = m.d0_mailing_id
+                WHERE c.state = 'running'"""
+        )
+        self.check(members > 0, "the running campaign has no member after the upgrade's job")
+        self.check(
+            queued > 0 and mailings > 0,
+            f"the running campaign's D0 is not queued on a mailing ({queued} members, "
+            f"{mailings} mailings in queue)",
+        )
+        print(
+            f"[lifecycle] running campaign after the upgrade: {members} members, {queued} "
+            f"queued on {mailings} D0 mailing(s)",
+            flush=True,
+        )
+
     def versions(self):
         rows = self.query(
             "SELECT name, latest_version FROM ir_module_module WHERE name = ANY(%s)", [ADDONS]
@@ -245,6 +282,7 @@ class Lifecycle:
                 flush=True,
             )
         rows, tables = self.upgrade_keeps_data()
+        self.running_campaign_goes_on()
         dropped_tables = dropped_columns = 0
         coupons = self.query("SELECT count(*) FROM loyalty_card")[0][0]
         for name in reversed(ADDONS):

@@ -15,6 +15,7 @@ from . import (
     res_partner,
     sale_order,
     winback_campaign,
+    winback_campaign_ab_results,
     winback_campaign_jobs,
     winback_campaign_mailing,
     winback_campaign_member,
@@ -38,5 +39,4 @@ from . import (
 # isort: split
 # after the files whose methods they extend, so that their overrides call them: the A/B
 # test (steps, targeting), the UTM (the step mailings' _mailing_utm_values)
-from . import winback_campaign_ab
-from . import winback_campaign_utm
+from . import winback_campaign_ab, winback_campaign_utm

@@ -7,8 +7,7 @@ class MailMail(models.Model):
     def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
         """Once a win-back step's emails went out, the campaign job records them (contact
         dates, contact log) without waiting for its next daily run."""
-        # sudo: the sender of the emails may not read mailings; the job is the system's
-        campaign_emails = self.sudo().filtered(lambda m: m.mailing_id.winback_campaign_id)
+        campaign_emails = self.sudo()  # sudo: the sender may not read mailings.filtered(lambda m: m.mailing_id.winback_campaign_id)
         result = super().send(
             auto_commit=auto_commit,
             raise_exception=raise_exception,

@@ -22,6 +22,10 @@ STEP_CONTENT_FIELDS = frozenset(
 )
 
 
+# Which campaign step a mailing is: set by the campaign only.
+STEP_FIELDS = frozenset({"winback_campaign_id", "winback_step", "winback_variant"})
+
+
 class MailingMailing(models.Model):
     """A win-back campaign's email steps are Email Marketing mailings on the campaign's
     members: edited in Odoo's mail editor, sent by the mailing queue, measured by their
@@ -39,17 +43,26 @@ class MailingMailing(models.Model):
         [("a", "Offer A"), ("b", "Offer B")], string="Offer variant", readonly=True
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(set(vals) & STEP_FIELDS for vals in vals_list):
+            raise UserError(self.env._("Only a win-back campaign creates its emails."))
+        return super().create(vals_list)
+
     def write(self, vals):
-        if not self.env.su and self.filtered("winback_campaign_id"):
-            refused = set(vals) - STEP_CONTENT_FIELDS
-            if refused:
-                raise UserError(
-                    self.env._(
-                        "The recipients and the sending of a win-back email are set by its "
-                        "campaign; only its content can be edited (not: %(fields)s).",
-                        fields=", ".join(sorted(refused)),
-                    )
+        if self.env.su:
+            return super().write(vals)
+        refused = set(vals) & STEP_FIELDS
+        if self.filtered("winback_campaign_id"):
+            refused |= set(vals) - STEP_CONTENT_FIELDS
+        if refused:
+            raise UserError(
+                self.env._(
+                    "The recipients and the sending of a win-back email are set by its "
+                    "campaign; only its content can be edited (not: %(fields)s).",
+                    fields=", ".join(sorted(refused)),
                 )
+            )
         return super().write(vals)
 
     def _check_not_winback_step(self):
@@ -78,13 +91,15 @@ class MailingMailing(models.Model):
         # a copy is an ordinary mailing, not a second step of the campaign
         vals_list = super().copy_data(default=default)
         for vals in vals_list:
-            for field in ("winback_campaign_id", "winback_step", "winback_variant"):
+            for field in STEP_FIELDS:
                 vals.pop(field, None)
         return vals_list
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_winback_step(self):
-        if self.filtered(lambda m: m.winback_campaign_id and m.winback_campaign_id.state != "draft"):
+        if self.filtered(
+            lambda m: m.winback_campaign_id and m.winback_campaign_id.state != "draft"
+        ):
             raise UserError(self.env._("The email of a started win-back campaign is kept."))
 
     def _winback_queue(self):
@@ -101,5 +116,6 @@ class MailingMailing(models.Model):
         res_ids = super()._get_remaining_recipients()
         if not self.winback_campaign_id or not res_ids:
             return res_ids
+        # sudo: the mailing queue runs for every company's campaign; the policy is global
         members = self.env[MEMBER_MODEL].sudo().browse(res_ids)
         return members._winback_step_recipients(self).ids

@@ -53,10 +53,9 @@ class WinbackCampaign(models.Model):
             self._unsubscribe_footer(),
         )
         model = self.env["ir.model"]._get(MEMBER_MODEL)
-        # sudo: the campaign owns its mailings; who may edit them is the mailing's rule
         mailing = (
             self.env["mailing.mailing"]
-            .sudo()
+            .sudo()  # sudo: the campaign creates its step mailings (users may not)
             .create(
                 {
                     "subject": template.subject or self.name,
@@ -167,10 +166,12 @@ class WinbackCampaign(models.Model):
         ids = self._claim(self._job_sync_query(), limit)
         if not ids:
             return 0
+        # sudo: the job records every company's emails; traces are Email Marketing's
         traces = self.env["mailing.trace"].sudo().browse(ids)
+        # sudo: members are written by the campaign's steps only
         members = self.env[MEMBER_MODEL].sudo().browse(traces.mapped("res_id")).exists()
         by_id = {m.id: m for m in members}
-        sent = self.env[MEMBER_MODEL].sudo()
+        sent = members.browse()
         sent_dates = {}
         for trace in traces:
             member = by_id.get(trace.res_id)

@@ -99,10 +99,10 @@ class WinbackCampaignMember(models.Model):
     def _winback_sample(self, campaign):
         """A member of ``campaign`` for a sample customer (created inside a savepoint the
         caller rolls back)."""
-        partner = self.env["res.partner"].sudo().create(
-            {"name": self.env._("Sample Customer"), "email": "sample.customer@example.com"}
-        )
-        return self.sudo().create(
+        values = {"name": self.env._("Sample Customer"), "email": "sample.customer@example.com"}
+        # sudo: a sample rolled back with its savepoint, whoever tests the email
+        partner = self.env["res.partner"].sudo().create(values)
+        return self.sudo().create(  # sudo: idem
             {
                 "campaign_id": campaign.id,
                 "company_id": campaign.company_id.id,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.addons.loyalty_gesture.tests import screens
-from odoo.addons.winback.models import winback_campaign_ab
+from odoo.addons.winback.models import winback_campaign_ab_results
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
@@ -19,7 +19,7 @@ class TestAbStatistics(common.WinbackCase):
     def test_known_case(self):
         """120 of 1,000 came back against 80 of 1,000 in the holdout: 4 points of uplift,
         standard error sqrt(.12 x .88 / 1000 + .08 x .92 / 1000) = sqrt(.0001792)."""
-        uplift, low, high = winback_campaign_ab.uplift_interval(120, 1000, 80, 1000)
+        uplift, low, high = winback_campaign_ab_results.uplift_interval(120, 1000, 80, 1000)
         margin = 1.96 * math.sqrt(0.0001792)  # 0.0262377
         self.assertAlmostEqual(uplift, 0.04, places=12)
         self.assertAlmostEqual(low, 0.04 - margin, places=12)
@@ -29,14 +29,14 @@ class TestAbStatistics(common.WinbackCase):
             (round(100 * uplift, 1), round(100 * low, 1), round(100 * high, 1)), (4.0, 1.4, 6.6)
         )
         # a variant below the holdout: a negative uplift, the same width
-        uplift, low, high = winback_campaign_ab.uplift_interval(80, 1000, 120, 1000)
+        uplift, low, high = winback_campaign_ab_results.uplift_interval(80, 1000, 120, 1000)
         self.assertAlmostEqual(uplift, -0.04, places=12)
         self.assertAlmostEqual(high - low, 2 * margin, places=12)
-        self.assertIsNone(winback_campaign_ab.uplift_interval(3, 10, 0, 0), "no holdout")
-        self.assertIsNone(winback_campaign_ab.uplift_interval(0, 0, 3, 10), "no member")
+        self.assertIsNone(winback_campaign_ab_results.uplift_interval(3, 10, 0, 0), "no holdout")
+        self.assertIsNone(winback_campaign_ab_results.uplift_interval(0, 0, 3, 10), "no member")
 
     def test_pick_winner(self):
-        pick = winback_campaign_ab.pick_winner
+        pick = winback_campaign_ab_results.pick_winner
         self.assertEqual(pick({"a": (12, 100, 500.0), "b": (13, 100, 900.0)}), "b")
         # rates, not counts: 12 of 100 beat 20 of 200
         self.assertEqual(pick({"a": (12, 100, 500.0), "b": (20, 200, 100.0)}), "a")

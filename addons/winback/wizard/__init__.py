@@ -1,2 +1,1 @@
-from . import winback_lost_wizard
-from . import mailing_mailing_test
+from . import mailing_mailing_test, winback_lost_wizard

@@ -21,7 +21,9 @@ class MailingMailingTest(models.TransientModel):
                 sample = self.env["winback.campaign.member"]._winback_sample(
                     mailing.winback_campaign_id
                 )
-                super(MailingMailingTest, self.with_context(winback_sample_member=sample)).send_mail_test()
+                super(
+                    MailingMailingTest, self.with_context(winback_sample_member=sample)
+                ).send_mail_test()
                 notes = [m.body for m in mailing.message_ids if m.id > before]
                 raise SampleRendered(notes)
         except SampleRendered as rendered:

@@ -7,6 +7,7 @@ no step mailing and are never emailed twice."""
 from lxml import etree
 
 from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
 from odoo.tools.misc import file_open
 
 
@@ -20,12 +21,15 @@ def migrate(cr, version):
         if not template or "object.gesture_id" not in (template.body_html or ""):
             continue
         body = record.find("field[@name='body_html']")
-        english = "".join(etree.tostring(node, encoding="unicode") for node in body)
+        english = "".join(etree.tostring(node, method="html", encoding="unicode") for node in body)
         # the old translations word the old placeholders: the new ones come from the .po
-        cr.execute(
-            "UPDATE mail_template SET body_html = jsonb_build_object('en_US', %s::text) "
-            "WHERE id = %s",
-            (english, template.id),
+        env.execute_query(
+            SQL(
+                "UPDATE mail_template SET body_html = jsonb_build_object('en_US', %s::text) "
+                "WHERE id = %s",
+                english,
+                template.id,
+            )
         )
         updated = True
     if updated:
