@@ -53,13 +53,16 @@ class WinbackCampaign(models.Model):
             self._unsubscribe_footer(),
         )
         model = self.env["ir.model"]._get(MEMBER_MODEL)
+        # the company's address, else Email Marketing's default (the template's is an
+        # expression, which only Mail Template Editors may keep in a mailing)
+        sender = self.company_id.email_formatted
+        extra = {"email_from": sender} if sender else {}
         mailing = (
             self.env["mailing.mailing"]
             .sudo()  # sudo: the campaign creates its step mailings (users may not)
             .create(
                 {
                     "subject": template.subject or self.name,
-                    "email_from": self.company_id.email_formatted or template.email_from,
                     "body_arch": body,
                     "body_html": body,
                     "mailing_type": "mail",
@@ -70,6 +73,7 @@ class WinbackCampaign(models.Model):
                     "winback_campaign_id": self.id,
                     "winback_step": step,
                     "winback_variant": variant,
+                    **extra,
                     **self._mailing_utm_values(step, variant),
                 }
             )
