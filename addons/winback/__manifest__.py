@@ -24,6 +24,7 @@
         "views/winback_lost_reason_views.xml",
         "views/winback_campaign_views.xml",
         "views/winback_campaign_member_views.xml",
+        "views/winback_campaign_funnel_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/care_kpi_target_views.xml",
