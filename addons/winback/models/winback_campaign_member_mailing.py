@@ -131,11 +131,10 @@ class WinbackCampaignMember(models.Model):
     def _search_mailing_trace(self, operator, value, trace_domain):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Search this email figure as yes or no."))
-        # sudo: the figures of members the user reads; Care users may have no Email
-        # Marketing rights on the traces themselves
-        traces = (
-            self.env["mailing.trace"].sudo()._search([("model", "=", MEMBER_MODEL), *trace_domain])
-        )
+        # the figures of members the user reads: Care users may have no Email Marketing
+        # rights on the traces themselves
+        domain = [("model", "=", MEMBER_MODEL), *trace_domain]
+        traces = self.env["mailing.trace"].sudo()._search(domain)  # sudo: see above
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", traces.subselect("res_id"))]
 

@@ -1,6 +1,7 @@
 from . import (
     test_background,
     test_campaign,
+    test_campaign_funnel,
     test_campaign_job,
     test_campaign_tour,
     test_churn_backtest,
