@@ -52,7 +52,8 @@ def unsubscribed_traces(traces):
 
     Odoo's unsubscribe link on a non-list model blacklists the address
     (``_mailing_unsubscribe_from_document``); the entry keeps no mailing, so an
-    unsubscription counts for the last email the member was sent before it. The
+    unsubscription counts for the last email the member was sent before it (Odoo's
+    dates are to the second: of two emails sent in the same second, the later id). The
     entry's ``write_date``, not its ``create_date``: unsubscribing again unarchives
     the old entry (``mail.blacklist._add``).
     """
@@ -69,7 +70,7 @@ def unsubscribed_traces(traces):
            AND NOT EXISTS (
                 SELECT 1 FROM mailing_trace later
                  WHERE later.model = t.model AND later.res_id = t.res_id
-                   AND later.sent_datetime > t.sent_datetime
+                   AND (later.sent_datetime, later.id) > (t.sent_datetime, t.id)
                    AND later.sent_datetime < bl.write_date)
         """,
         model=MEMBER_MODEL,
