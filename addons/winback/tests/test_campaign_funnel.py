@@ -1,6 +1,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 from odoo import fields
+from odoo.addons.loyalty_gesture.tests import screens
 from odoo.modules import module
 from odoo.tests import HttpCase, tagged, warmup
 
@@ -252,7 +253,7 @@ class TestCampaignFunnel(FunnelCase):
 
 
 @tagged("post_install", "-at_install")
-class TestCampaignFunnelRoutes(HttpCase, FunnelCase):
+class TestCampaignFunnelRoutes(screens.ScreensMixin, HttpCase, FunnelCase):
     """Opens, clicks and unsubscriptions through Odoo's public routes, as a customer's
     mail client reaches them."""
 
@@ -372,3 +373,26 @@ class TestCampaignFunnelRoutes(HttpCase, FunnelCase):
         )
         self.assertEqual(self.campaign.mail_unsubscribed_count, 2)
         self.assertEqual(self.campaign.funnel_contacted_count, sent)
+        # what a Care manager (no Email Marketing rights) sees: the funnel on the
+        # campaign, each member's last event in the list
+        opened_digits = f"{100.0 * 2 / sent:.1f}".replace(".", "")
+        campaigns = self.env.ref("winback.winback_campaign_action")
+        self.screen(
+            f"/odoo/action-{campaigns.id}/{self.campaign.id}",
+            "(() => { const funnel = document.querySelector('.o_winback_funnel_opened');"
+            " funnel?.scrollIntoView({block: 'center'});"
+            # the count and its share, whatever the user's decimal separator
+            f" return funnel?.textContent.replace(/\\D/g, '') === '2{opened_digits}';"
+            " })()",
+            "10_campaign_funnel",
+            login="wb_manager",
+        )
+        members = self.env.ref("winback.winback_campaign_member_action")
+        self.screen(
+            f"/odoo/action-{members.id}",
+            # the two unsubscribed members' badges are red (in any language)
+            "document.querySelectorAll("
+            "'.o_data_cell[name=mailing_last_event] .text-bg-danger').length === 2",
+            "11_campaign_members_events",
+            login="wb_manager",
+        )
