@@ -237,6 +237,18 @@ class TestCampaignFunnel(FunnelCase):
             ],
         )
 
+    def test_default_recipients(self):
+        """A new mailing on members proposes neither the holdout group nor the excluded."""
+        mailing = self.env["mailing.mailing"].new(
+            {"mailing_type": "mail", "mailing_model_id": self.env["ir.model"]._get_id(MEMBER)}
+        )
+        self.assertEqual(
+            self.env[MEMBER].search(
+                [("campaign_id", "=", self.campaign.id), *mailing._parse_mailing_domain()]
+            ),
+            self.campaign.member_ids.filtered(lambda m: m.state not in ("holdout", "excluded")),
+        )
+
     @warmup
     def test_figures_in_one_query(self):
         """The members list reads every member's figures in one query."""
