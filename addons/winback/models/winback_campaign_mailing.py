@@ -24,7 +24,11 @@ class WinbackCampaign(models.Model):
     _inherit = "winback.campaign"  # pylint: disable=consider-merging-classes-inherited
 
     mailing_ids = fields.One2many(
-        "mailing.mailing", "winback_campaign_id", string="Emails", readonly=True
+        "mailing.mailing",
+        "winback_campaign_id",
+        string="Emails",
+        readonly=True,
+        groups="mass_mailing.group_mass_mailing_user",
     )
 
     # --- the step's mailing ---

@@ -12,8 +12,6 @@ class WinbackCampaignMember(models.Model):
     mailing (code, value, expiry), and who of the step's recipients may still get it."""
 
     _inherit = "winback.campaign.member"  # pylint: disable=consider-merging-classes-inherited
-    # the campaign's steps are Email Marketing mailings on its members
-    _mailing_enabled = True
 
     d0_mailing_id = fields.Many2one(
         "mailing.mailing", string="D0 email", readonly=True, index="btree_not_null"

@@ -2,6 +2,7 @@ from . import (
     test_background,
     test_campaign,
     test_campaign_ab,
+    test_campaign_funnel,
     test_campaign_job,
     test_campaign_tour,
     test_campaign_utm,
