@@ -179,11 +179,12 @@ class LoyaltyGesture(models.Model):
     def _care_analyze(self, table, count):
         """Refresh the planner's statistics of ``table`` after a batch inserted ``count``
         rows into it, before other statements refer to them: the foreign key checks of
-        the rows pointing at them (a member's gesture, a gesture's coupon) are planned on
-        the statistics of the table before the batch, a sequential scan when it was
-        small, each check then reading every page the batch filled (100,000 members
-        linked to their gestures: 45 s instead of 2). ``SKIP_LOCKED``: a worker analyzing
-        the table already is not waited for."""
+        the rows pointing at them (a member's gesture, a gesture's coupon, a follower's
+        subtypes) are planned on the statistics of the table before the batch, a
+        sequential scan when it was small, each check then reading every page the batch
+        filled (100,000 members linked to their gestures: 45 s instead of 2; ANALYZE
+        counts the rows of its own transaction). ``SKIP_LOCKED``: a worker analyzing the
+        table already is not waited for."""
         if count >= ANALYZE_MIN_ROWS:
             self.env.cr.execute(SQL("ANALYZE (SKIP_LOCKED) %s", SQL.identifier(table)))
 
@@ -375,6 +376,8 @@ class LoyaltyGesture(models.Model):
                 res_ids=self.ids,
             )
         )
+        # the subtypes' rows point at the new followers
+        self._care_analyze(followers._table, len(ids))
         field = followers._fields["subtype_ids"]
         if default:
             self.env.execute_query(
