@@ -89,7 +89,8 @@ class SatisfactionRequest(models.Model):
                 -- on the table would scan the pages the insert is filling, once per row)
                 WITH existing AS MATERIALIZED (
                     SELECT r.res_id, r.partner_id FROM satisfaction_request r
-                     WHERE r.res_model = %(model)s AND r.res_id = ANY(%(res_ids)s))
+                     WHERE r.partner_id = ANY(%(partners)s) AND r.res_model = %(model)s
+                       AND r.res_id = ANY(%(res_ids)s))
                 INSERT INTO satisfaction_request (
                     id, partner_id, commercial_partner_id, company_id, survey_id, kind,
                     trigger, res_model, res_id, ticket_id, team_id, user_id, access_token,
