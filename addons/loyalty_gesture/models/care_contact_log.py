@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .care_constants import SKIP_REASONS
 
@@ -56,10 +57,12 @@ class CareContactLog(models.Model):
 
         ``partners`` in the order the messages would go: a customer listed twice counts
         their first message against the cap for the next. Returns the refusals (or False)
-        in that order.
+        in that order. The partners' figures are read in SQL, not through their records:
+        a campaign asks for 100,000 customers at once, whose records would fill the cache.
         """
         company = company or self.env.company
-        commercial = [partner.commercial_partner_id.id for partner in partners]
+        figures = self._contact_figures(partners)
+        commercial = [figures[partner_id][0] for partner_id in partners.ids]
         capped = company.care_contact_max and company.care_contact_window_days
         sent = {}
         if capped and partners:
@@ -75,18 +78,17 @@ class CareContactLog(models.Model):
                 ["__count"],
             )
             sent = {partner.id: count for partner, count in groups}
-        partners.mapped("is_blacklisted")  # one query for the whole batch
-        partners.mapped("message_bounce")
         refusals = []
-        for partner, customer in zip(partners, commercial, strict=True):
+        for partner_id, customer in zip(partners.ids, commercial, strict=True):
+            _commercial, has_email, opt_out, blacklisted, bounced = figures[partner_id]
             refusal = False
-            if not partner.email:
+            if not has_email:
                 refusal = "no_email"
-            elif partner.care_opt_out:
+            elif opt_out:
                 refusal = "opt_out"
-            elif partner.is_blacklisted:
+            elif blacklisted:
                 refusal = "blacklisted"
-            elif partner.message_bounce:
+            elif bounced:
                 # an address that bounced gets nothing automatic until it is fixed
                 # (Odoo resets the counter when the customer writes from it again)
                 refusal = "bounced"
@@ -98,29 +100,85 @@ class CareContactLog(models.Model):
         return refusals
 
     @api.model
+    def _contact_figures(self, partners):
+        """``{partner id: (commercial partner id, has an email, opted out, blacklisted,
+        bounced)}`` in one query: what ``commercial_partner_id``, ``email``,
+        ``care_opt_out``, ``is_blacklisted`` (an active ``mail.blacklist`` entry of the
+        normalized email) and ``message_bounce`` say."""
+        if not partners:
+            return {}
+        partners.flush_model(
+            ["commercial_partner_id", "email", "email_normalized", "care_opt_out", "message_bounce"]
+        )
+        self.env["mail.blacklist"].flush_model(["email", "active"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.id, p.commercial_partner_id, COALESCE(p.email, '') != '',
+                       COALESCE(p.care_opt_out, FALSE),
+                       p.email_normalized IS NOT NULL AND EXISTS (
+                           SELECT 1 FROM mail_blacklist b
+                            WHERE b.active AND b.email = p.email_normalized),
+                       COALESCE(p.message_bounce, 0) > 0
+                  FROM res_partner p
+                 WHERE p.id = ANY(%s)
+                """,
+                list(set(partners.ids)),
+            )
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    @api.model
     def _log_contacts(self, partners, kind, records=None, company=None, refusals=None):
         """Check the policy and log the attempts for many customers at once (see
         :meth:`_contact_refusals`).
 
         ``records``: parallel to ``partners`` (optional); ``refusals``: from
         :meth:`_contact_refusals` if already asked. Returns "may send" booleans, in order.
+        The logs are inserted in one statement, with the values ``create`` would write
+        (winback/tests/test_coupon_bulk.py compares them).
         """
         company = company or self.env.company
         if refusals is None:
             refusals = self._contact_refusals(partners, company)
-        values = []
-        for index, (partner, refusal) in enumerate(zip(partners, refusals, strict=True)):
-            record = records[index] if records is not None else None
-            values.append(
-                {
-                    "partner_id": partner.commercial_partner_id.id,
-                    "company_id": company.id,
-                    "kind": kind,
-                    "state": "skipped" if refusal else "sent",
-                    "skip_reason": refusal or False,
-                    "res_model": record._name if record else False,
-                    "res_id": record.id if record else False,
-                }
+        if not partners:
+            return []
+        if records is None:
+            res_models, res_ids = [None] * len(partners), [None] * len(partners)
+        else:
+            res_models = [record._name if record else None for record in records]
+            res_ids = [record.id if record else None for record in records]
+        logs = self.sudo()  # sudo: agents log contacts they cannot manage
+        res_id = logs._fields["res_id"]
+        ids = self.env["loyalty.gesture"]._care_next_ids(self._table, len(partners))
+        now = self.env.cr.now()
+        partners.flush_model(["commercial_partner_id"])
+        self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO care_contact_log (
+                    id, partner_id, company_id, kind, date, state, skip_reason, res_model,
+                    res_id, create_uid, create_date, write_uid, write_date)
+                SELECT v.id, p.commercial_partner_id, %(company)s, %(kind)s, %(date)s,
+                       CASE WHEN v.reason IS NULL THEN 'sent' ELSE 'skipped' END, v.reason,
+                       v.res_model, COALESCE(v.res_id, %(no_res_id)s),
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(ids)s::int[], %(partners)s::int[], %(reasons)s::varchar[],
+                              %(res_models)s::varchar[], %(res_ids)s::int[])
+                       AS v(id, partner_id, reason, res_model, res_id)
+                  JOIN res_partner p ON p.id = v.partner_id
+                """,
+                company=company.id,
+                kind=kind,
+                date=fields.Datetime.now(),
+                no_res_id=res_id.convert_to_column_insert(False, logs),
+                uid=self.env.uid,
+                now=now,
+                ids=ids,
+                partners=partners.ids,
+                reasons=[refusal or None for refusal in refusals],
+                res_models=res_models,
+                res_ids=res_ids,
             )
-        self.sudo().create(values)  # sudo: agents log contacts they cannot manage
+        )
         return [not refusal for refusal in refusals]

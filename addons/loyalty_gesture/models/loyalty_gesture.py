@@ -255,7 +255,10 @@ class LoyaltyGesture(models.Model):
                 count,
             )
         )
-        return [sequence.get_next_char(number) for (number,) in numbers]
+        # get_next_char, its prefix and suffix interpolated once (not per number)
+        prefix, suffix = sequence._get_prefix_suffix()
+        number_format = "%%0%sd" % sequence.padding
+        return [prefix + number_format % number + suffix for (number,) in numbers]
 
     def write(self, vals):
         self._check_value_not_negative(vals)

@@ -3,13 +3,18 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 # The context of a batch issued without a chatter trace per gesture (a win-back campaign's
 # offers): no "created" message, no creator follower, no tracking. The set-based path
 # writes what the ORM path writes in this context only; elsewhere it is the ORM path.
 QUIET_CONTEXT = ("mail_create_nolog", "mail_create_nosubscribe", "mail_notrack")
 FOLLOW_UP_TYPE = "loyalty_gesture.mail_activity_type_gesture_follow_up"
+# gestures read through their records at a time (hooks of other modules), the cache
+# emptied after each chunk
+READ_CHUNK = 5000
+# rows a batch inserts into a table from which on the table's statistics are refreshed
+ANALYZE_MIN_ROWS = 2000
 
 
 class LoyaltyGesture(models.Model):
@@ -63,19 +68,25 @@ class LoyaltyGesture(models.Model):
             refused = vals.keys() - self._care_writable_fields("create")
             if refused:
                 self._care_refuse_fields(refused)
-        self.env.flush_all()
+        # what the caller read (100,000 members, say) leaves the cache: the memory it
+        # held serves the batch's figures
+        self.env.invalidate_all()
         gestures = self._care_insert_gestures(partners, gesture_type, value, reason, company)
         # what create checks after: companies, constraints, the charter (once: it
-        # refuses what it blocks, as create would)
-        gestures._care_check_batch_companies()
-        gestures._care_check_batch_constraints()
+        # refuses what it blocks, as create would); a gesture read through its record
+        # is read alone (self.browse: not with the batch's 100,000 as prefetch)
+        first = self.browse(gestures.ids[:1])
+        gestures._care_check_batch_companies(partners, first)
+        first._care_check_batch_constraints()
         charter = self.env["loyalty.gesture.charter"]
-        results = charter._check_gestures(gestures) or charter._evaluate_gestures(gestures)
+        results = charter._check_batch(gestures, partners, gesture_type, value, company)
         # what action_submit checks: rights, then the gesture's own checks (the type, the
         # value and the company are the batch's: one gesture answers for all)
         gestures.check_access("write")
-        gestures[:1]._check_grantable(charter_checked=True)
-        to_approve = gestures.filtered(lambda g: results[g.id]["needs_approval"])
+        first._check_grantable(charter_checked=True)
+        to_approve = gestures.browse(
+            [g for g, result in zip(gestures.ids, results, strict=True) if result["needs_approval"]]
+        )
         if to_approve:
             to_approve._set_state("to_approve")
             charter._request_approval(to_approve)
@@ -96,24 +107,26 @@ class LoyaltyGesture(models.Model):
             return False
         if context.get("mail_activity_automation_skip"):
             return False  # no follow-up activity: the ORM path skips them
-        customers = [partner.commercial_partner_id.id for partner in partners]
+        customers = self.env["loyalty.gesture.charter"]._batch_customers(partners)
         return len(set(customers)) == len(customers)
 
-    def _care_check_batch_companies(self):
-        """create's ``_check_company`` for a batch of one type and company: the type and
-        the first customer as create checks them, the other customers in one query (the
-        ORM's message if one is of another company)."""
-        self[:1]._check_company()
+    def _care_check_batch_companies(self, partners, first):
+        """create's ``_check_company`` for a batch of one type and company (``first``,
+        one of them, read alone; ``partners``, their customers): the type and the first
+        customer as create checks them, the other customers in one query (the ORM's
+        message if one is of another company)."""
+        first._check_company()
         # sudo: _check_company reads every customer's company whoever grants
-        partners = self.env["res.partner"].sudo().with_context(active_test=False)
-        domain = expression.normalize_domain(partners._check_company_domain(self.company_id))
-        if partners.search_count([("id", "in", self.partner_id.ids), "!", *domain], limit=1):
+        records = self.env["res.partner"].sudo().with_context(active_test=False)
+        domain = expression.normalize_domain(records._check_company_domain(first.company_id))
+        if records.search_count([("id", "in", partners.ids), "!", *domain], limit=1):
             self._check_company()
 
     def _care_check_batch_constraints(self):
         """The gestures' Python constraints, for a batch of one type and value without
-        channel, ticket, order, invoice or points payment (what the batch inserts)."""
-        gesture = self[:1]
+        channel, ticket, order, invoice or points payment (what the batch inserts): one
+        of them answers for all."""
+        gesture = self
         if gesture.type_id.max_value and gesture.value > gesture.type_id.max_value:
             raise ValidationError(
                 self.env._("A gesture cannot be worth more than its type's maximum value.")
@@ -159,7 +172,21 @@ class LoyaltyGesture(models.Model):
                 names=names,
             )
         )
+        self._care_analyze(self._table, count)
         return self.browse(ids)
+
+    @api.model
+    def _care_analyze(self, table, count):
+        """Refresh the planner's statistics of ``table`` after a batch inserted ``count``
+        rows into it, before other statements refer to them: the foreign key checks of
+        the rows pointing at them (a member's gesture, a gesture's coupon, a follower's
+        subtypes) are planned on the statistics of the table before the batch, a
+        sequential scan when it was small, each check then reading every page the batch
+        filled (100,000 members linked to their gestures: 45 s instead of 2; ANALYZE
+        counts the rows of its own transaction). ``SKIP_LOCKED``: a worker analyzing the
+        table already is not waited for."""
+        if count >= ANALYZE_MIN_ROWS:
+            self.env.cr.execute(SQL("ANALYZE (SKIP_LOCKED) %s", SQL.identifier(table)))
 
     @api.model
     def _care_next_ids(self, table, count):
@@ -209,7 +236,11 @@ class LoyaltyGesture(models.Model):
             )
         )
         self.invalidate_recordset()
-        self._care_batch_done()
+        # the hook reads the gestures through their records: a chunk at a time, its
+        # records dropped from the cache after it (not 100,000 gestures in memory)
+        for chunk in split_every(READ_CHUNK, self.ids, self.browse):
+            chunk._care_batch_done()
+            self.env.invalidate_all()
         self._care_insert_follow_ups(user, deadline)
 
     def _care_insert_coupons(self, program, points):
@@ -250,6 +281,7 @@ class LoyaltyGesture(models.Model):
                 codes=codes,
             )
         )
+        self._care_analyze(cards._table, len(ids))
         return ids
 
     @api.model
@@ -344,6 +376,8 @@ class LoyaltyGesture(models.Model):
                 res_ids=self.ids,
             )
         )
+        # the subtypes' rows point at the new followers
+        self._care_analyze(followers._table, len(ids))
         field = followers._fields["subtype_ids"]
         if default:
             self.env.execute_query(

@@ -8,6 +8,17 @@ from odoo.tools import SQL, format_amount
 
 from .care_constants import COUNTED_STATES
 
+# what an evaluation reads of the customer's figures besides the matching rule (see
+# _evaluate_caps and _evaluate_approval): cases with the same rule and these figures
+# have the same evaluation
+EVALUATED_METRICS = (
+    "gesture_count_12m",
+    "gesture_value_12m",
+    "days_since_last_gesture",
+    "gesture_abuse",
+    "gesture_median_count_12m",
+)
+
 
 class LoyaltyGestureCharter(models.Model):
     """The company's "Charte des Attentions Commerciales": ordered rules deciding which
@@ -174,6 +185,91 @@ class LoyaltyGestureCharter(models.Model):
                     )
                 )
         return results
+
+    @api.model
+    def _check_batch(self, gestures, partners, gesture_type, value, company):
+        """:meth:`_check_gestures` (or, at install, :meth:`_evaluate_gestures`) for a batch
+        of draft gestures of one type, value and company, without ticket or channel, one
+        per customer (``partners``, parallel to ``gestures``): the same refusal, and the
+        evaluations as a list in the order of ``gestures``.
+
+        Set-based: the customers' figures, portraits and rule filters once for the batch,
+        the evaluation once per distinct case (the matching rule and the figures it reads),
+        nothing read through the gestures' records (100,000 of them would fill the cache).
+        The gestures of one case share their evaluation, without the customer's
+        ``metrics``.
+        """
+        customers = self.env["res.partner"].browse(
+            self._batch_customers(partners)
+        )  # parallel to partners
+        checked = not self.env.context.get("install_module")
+        if checked and gestures:
+            self._serialize_customers(customers)
+        unique = customers.browse(dict.fromkeys(customers.ids))
+        metrics = (
+            # sudo: charter metrics count every record
+            unique.sudo()
+            .with_company(company)
+            .with_context(care_exclude_gesture_ids=gestures.ids)
+            ._care_metrics()
+        )
+        no_portrait = self.env["loyalty.gesture.portrait"]
+        # sudo: portraits apply whoever asks
+        portraits = no_portrait.sudo().with_company(company)._match_partners(metrics=metrics)
+        charter = self._get_for_company(company)
+        in_filter, descriptions, memo = charter.rule_ids._partners_in_filters(unique), {}, {}
+        no_ticket = self.env["helpdesk.ticket"]
+        evaluations = {}  # (rule, the figures the evaluation reads): evaluation
+        results = []
+        for customer in customers:
+            row = metrics.get(customer.id, {})
+            context = self._make_context(
+                customer,
+                company,
+                no_ticket,
+                no_ticket.channel_id,
+                row,
+                portraits.get(customer.id, no_portrait),
+                charter,
+                in_filter=in_filter,
+                memo=memo,
+            )
+            context["descriptions"] = descriptions
+            key = (context["rule"].id, *(row.get(name) for name in EVALUATED_METRICS))
+            if key not in evaluations:
+                evaluation = self._evaluate_in_context(context, gesture_type, value)
+                evaluation.pop("metrics")  # the case's, not one customer's
+                evaluations[key] = evaluation
+            results.append(evaluations[key])
+        if checked:
+            for partner, result in zip(partners, results, strict=True):
+                if not result["allowed"]:
+                    raise UserError(
+                        "\n".join(
+                            [
+                                self.env._(
+                                    "The charter does not allow this gesture for %(customer)s:",
+                                    customer=partner.display_name,
+                                )
+                            ]
+                            + result["blocked_reasons"]
+                        )
+                    )
+        return results
+
+    @api.model
+    def _batch_customers(self, partners):
+        """The commercial partner id of each of ``partners``, in order, in one query."""
+        partners.flush_model(["commercial_partner_id"])
+        rows = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT id, commercial_partner_id FROM res_partner WHERE id = ANY(%s)",
+                    list(set(partners.ids)),
+                )
+            )
+        )
+        return [rows[partner_id] for partner_id in partners.ids]
 
     @api.model
     def _serialize_customers(self, partners):

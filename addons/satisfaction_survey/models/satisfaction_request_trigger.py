@@ -85,6 +85,12 @@ class SatisfactionRequest(models.Model):
         self.env.execute_query(
             SQL(
                 """
+                -- the requests there already, read once before the insert (a NOT EXISTS
+                -- on the table would scan the pages the insert is filling, once per row)
+                WITH existing AS MATERIALIZED (
+                    SELECT r.res_id, r.partner_id FROM satisfaction_request r
+                     WHERE r.partner_id = ANY(%(partners)s) AND r.res_model = %(model)s
+                       AND r.res_id = ANY(%(res_ids)s))
                 INSERT INTO satisfaction_request (
                     id, partner_id, commercial_partner_id, company_id, survey_id, kind,
                     trigger, res_model, res_id, ticket_id, team_id, user_id, access_token,
@@ -100,9 +106,8 @@ class SatisfactionRequest(models.Model):
                   JOIN res_partner p ON p.id = v.partner_id
                   LEFT JOIN helpdesk_ticket t ON t.id = v.ticket_id
                  WHERE NOT EXISTS (
-                       SELECT 1 FROM satisfaction_request r
-                        WHERE r.res_model = %(model)s AND r.res_id = v.res_id
-                          AND r.partner_id = v.partner_id)
+                       SELECT 1 FROM existing r
+                        WHERE r.res_id = v.res_id AND r.partner_id = v.partner_id)
                 """,
                 company=company.id,
                 survey=survey.id,

@@ -168,3 +168,61 @@ class TestCouponBulk(common.WinbackCase):
         activity = members[0].gesture_id.activity_ids
         self.assertEqual(activity.res_name, members[0].gesture_id.name)
         self.assertEqual(len(set(members.gesture_id.coupon_card_id.mapped("code"))), len(members))
+
+    def test_contact_logs_as_create_writes_them(self):
+        """The campaign's contact policy and logs, read and inserted in SQL: the refusals
+        the partners' records give, and the rows ``create`` writes, column by column."""
+        log = self.env["care.contact.log"].with_user(self.agent)
+        partners = self.customers[:60]
+        partners[1].care_opt_out = True
+        partners[2].email = False
+        self.env["mail.blacklist"]._add(partners[4].email)
+        partners[5].email = partners[4].email.upper()  # blacklisted once normalized
+        self.company.write({"care_contact_max": 1, "care_contact_window_days": 30})
+        # a customer listed twice: throttled the second time (the cap is one message)
+        partners = partners + partners[10]
+        refusals = log._contact_refusals(partners, self.company)
+        expected = []
+        for partner in partners:
+            if not partner.email:
+                expected.append("no_email")
+            elif partner.care_opt_out:
+                expected.append("opt_out")
+            elif partner.is_blacklisted:
+                expected.append("blacklisted")
+            else:
+                expected.append(False)
+        expected[-1] = "throttled"
+        self.assertEqual(refusals, expected)
+        self.assertEqual(
+            refusals[1:6], ["opt_out", "no_email", False, "blacklisted", "blacklisted"]
+        )
+
+        def orm(records):
+            # what _log_contacts created through the ORM before it was set-based
+            log.sudo().create(
+                [
+                    {
+                        "partner_id": partner.commercial_partner_id.id,
+                        "company_id": self.company.id,
+                        "kind": "winback",
+                        "state": "skipped" if refusal else "sent",
+                        "skip_reason": refusal or False,
+                        "res_model": records[index]._name if records else False,
+                        "res_id": records[index].id if records else False,
+                    }
+                    for index, (partner, refusal) in enumerate(zip(partners, refusals, strict=True))
+                ]
+            )
+
+        for records in (partners, None):
+            created, _result = created_rows(self.env, lambda r=records: orm(r))
+            inserted, sendable = created_rows(
+                self.env,
+                lambda r=records: log._log_contacts(
+                    partners, "winback", records=r, company=self.company, refusals=refusals
+                ),
+            )
+            self.assertEqual(len(inserted["care.contact.log"]), len(partners))
+            self.assertEqual(diff(created, inserted), [], "\n".join(diff(created, inserted)))
+            self.assertEqual(sendable, [not refusal for refusal in refusals])
