@@ -49,11 +49,14 @@ class WinbackCampaign(models.Model):
         )[:1]
         if mailing:
             return mailing
-        template = self._step_template(step)
+        # Email Marketing renders a mailing in its responsible's language: its content too
+        responsible = self.user_id or self.env.user
+        template = self._step_template(step).with_context(lang=responsible.lang)
         if not template:
             raise UserError(self.env._("Choose the email of this campaign step first."))
-        body = Markup('<div class="o_layout o_basic_theme">%s%s</div>') % (
+        body = Markup('<div class="o_layout o_basic_theme">%s%s%s</div>') % (
             template.body_html or "",
+            self._call_to_action(),
             self._unsubscribe_footer(),
         )
         model = self.env["ir.model"]._get(MEMBER_MODEL)
@@ -73,7 +76,7 @@ class WinbackCampaign(models.Model):
                     "mailing_model_id": model.id,
                     "mailing_domain": "[('id', '=', 0)]",
                     "reply_to_mode": "update",
-                    "user_id": (self.user_id or self.env.user).id,
+                    "user_id": responsible.id,
                     "winback_campaign_id": self.id,
                     "winback_step": step,
                     "winback_variant": variant,
@@ -85,6 +88,20 @@ class WinbackCampaign(models.Model):
         # the step's recipients: the members the campaign queued on this very mailing
         mailing.mailing_domain = repr([(STEP_LINKS[step], "=", mailing.id)])
         return mailing.with_env(self.env)
+
+    def _call_to_action(self):
+        """A button to the company's website (or its email): written into the mailing as
+        it is, a link the manager edits and Email Marketing tracks."""
+        company = self.company_id
+        url = company.website or (company.email and f"mailto:{company.email}")
+        if not url:
+            return ""
+        label = self.env._("Come back and see us") if company.website else self.env._("Write to us")
+        return Markup(
+            '<p style="margin: 24px 0px; text-align: center;"><a href="%s" style="display: '
+            "inline-block; padding: 10px 20px; background-color: #875A7B; color: #ffffff; "
+            'text-decoration: none; border-radius: 4px; font-weight: bold;">%s</a></p>'
+        ) % (url, label)
 
     def _unsubscribe_footer(self):
         return Markup(

@@ -107,6 +107,19 @@ class WinbackCase(CareCase):
         self.env["mailing.mailing"].sudo()._process_mass_mailing_queue()
         self.env["mail.mail"].sudo().process_email_queue()
 
+    def _keep_sent_emails(self, campaign, step="d0"):
+        """Keep the emails of ``campaign``'s step once sent (Email Marketing's *Keep
+        Archives*), for a test to read what they said."""
+        campaign._step_mailing(step).sudo().keep_archives = True
+
+    def _sent_emails(self, members):
+        """The emails the step mailings sent ``members`` (kept: ``_keep_sent_emails``)."""
+        return (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("model", "=", "winback.campaign.member"), ("res_id", "in", members.ids)])
+        )
+
     def _traces(self, campaign, step=None):
         """The emails ``campaign``'s step mailings created (one trace per recipient)."""
         mailings = campaign.sudo().mailing_ids

@@ -155,7 +155,8 @@ class TestBackgroundScoring(BackgroundCase):
                     break
         self.assertEqual(remaining, 0)
         self.assertTrue(staged, "the company's scores were staged, then written in chunks")
-        self.assertGreaterEqual(len(cursors - {0}), 4, "written over several calls")
+        # how many chunks fit in a call depends on the machine's pace: at least two calls
+        self.assertGreaterEqual(len(cursors - {0}), 2, "written over several calls")
         self.assertEqual(self.big.winback_scored_on, self.today)
         self.assertFalse(self.big.winback_score_staged_on)
         self.assertFalse(scores._stage_ready(self.big), "the stage table is dropped")

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.loyalty_gesture.tests.common import load_migration
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
@@ -188,3 +189,32 @@ class TestUnsubscribe(HttpCase, MailingCase):
             self.env["care.contact.log"]._contact_refusal(quitter.partner_id, self.company),
             "blacklisted",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestStepEmailsMigration(MailingCase):
+    def test_templates_of_the_previous_release_take_the_placeholders(self):
+        """18.0.1.3.0 post-step_emails: the default emails as 18.0.1.2.0 stored them (their
+        offer read through ``object.gesture_id``, an expression only Mail Template Editors
+        may keep) take the new wording in every language; a rewritten one is left alone."""
+        migration = load_migration("winback", "18.0.1.3.0", "post-step_emails")
+        offer = self.env.ref("winback.mail_template_winback_offer")
+        reminder = self.env.ref("winback.mail_template_winback_reminder")
+        old = '<p>Dear <t t-out="object.partner_id.name"/>: <t t-out="object.gesture_id.coupon_code"/></p>'
+        offer.with_context(lang="en_US").body_html = old
+        offer.with_context(lang="fr_FR").body_html = old.replace("Dear", "Cher")
+        reminder.with_context(lang="en_US").body_html = "<p>Our own reminder</p>"
+        self.env.flush_all()
+        migration.migrate(self.env.cr, "18.0.1.2.0")
+        migration.migrate(self.env.cr, "18.0.1.2.0")  # idempotent
+        self.env.invalidate_all()
+        english = offer.with_context(lang="en_US").body_html
+        french = offer.with_context(lang="fr_FR").body_html
+        self.assertIn("object.offer_code_line", english)
+        self.assertIn("Dear", english)
+        self.assertIn("object.offer_code_line", french)
+        self.assertIn("Bonjour", french, "the French wording comes from the translations")
+        self.assertNotIn("gesture_id", english + french)
+        mailing = self.campaign._step_mailing("d0")
+        self.assertFalse(mailing._has_unsafe_expression(), "a Care manager may edit its email")
+        self.assertEqual(reminder.with_context(lang="en_US").body_html, "<p>Our own reminder</p>")

@@ -170,15 +170,18 @@ class TestManagerScreens(common.WinbackCase):
 
     def test_winback_email_has_a_call_to_action_and_no_internal_label(self):
         self.company.website = "https://roastery.example.com"
-        self.sleepers.lang = "en_US"
         campaign = self._campaign(holdout_percent=0)
+        # one email for all, in the language of the campaign's responsible (Email Marketing)
+        campaign.user_id.sudo().lang = "en_US"
+        self._keep_sent_emails(campaign)
         self._start_campaign(campaign)
-        mails = self.env["mail.mail"].search(
-            [("model", "=", "winback.campaign.member"), ("res_id", "in", campaign.member_ids.ids)]
-        )
+        mails = self._sent_emails(campaign.member_ids)
         self.assertTrue(mails)
         body = mails[0].body_html
-        self.assertIn('href="https://roastery.example.com"', body)
+        # the button leads to the website through Email Marketing's link tracker
+        tracker = self.env["link.tracker"].search([("url", "like", "roastery.example.com")])
+        self.assertEqual(len(tracker), 1)
+        self.assertIn(f'href="{tracker.short_url}"', body)
         self.assertIn("Come back and see us", body)
         self.assertIn("coupon on your next order", body)
         self.assertNotIn("Win-back campaign member", body)
