@@ -396,7 +396,7 @@ class TestCampaignFunnelRoutes(screens.ScreensMixin, HttpCase, FunnelCase):
             # the count and its share, whatever the user's decimal separator
             f" return funnel?.textContent.replace(/\\D/g, '') === '2{opened_digits}';"
             " })()",
-            "10_campaign_funnel",
+            "13_campaign_funnel",
             login="wb_manager",
         )
         members = self.env.ref("winback.winback_campaign_member_action")
@@ -405,6 +405,6 @@ class TestCampaignFunnelRoutes(screens.ScreensMixin, HttpCase, FunnelCase):
             # the two unsubscribed members' badges are red (in any language)
             "document.querySelectorAll("
             "'.o_data_cell[name=mailing_last_event] .text-bg-danger').length === 2",
-            "11_campaign_members_events",
+            "14_campaign_members_events",
             login="wb_manager",
         )

@@ -21,6 +21,11 @@ class TestCampaignTour(screens.ScreensMixin, HttpCase, common.WinbackCase):
         campaign = self.env["winback.campaign"].search([("name", "=", "Tour win-back")])
         self.assertFalse(campaign.member_ids, "Start only queued the job")
         self._run_campaign_job()
+        # three customers opened the D0 email, one clicked its link (Email Marketing's traces)
+        traces = self._traces(campaign)
+        self.assertEqual(len(traces), len(campaign.member_ids.filtered("contacted")))
+        traces[:3].set_opened()
+        traces[:1].set_clicked()
         self.start_tour(
             f"/odoo/action-{action.id}", "winback_campaign_results_tour", login="wb_manager"
         )

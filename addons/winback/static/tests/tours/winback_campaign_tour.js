@@ -87,6 +87,31 @@ registry.category("web_tour.tours").add("winback_campaign_results_tour", {
             },
         },
         {
+            content: "The funnel: emailed, opened, clicked, ordered, beside the holdout",
+            trigger: ".o_form_view .o_winback_funnel_opened .o_field_widget[name='funnel_opened_count']:contains(3)",
+            async run() {
+                this.anchor.scrollIntoView({block: "center"});
+                await careScreenshot("07_campaign_funnel");
+            },
+        },
+        {
+            content: "Open the D0 email in Email Marketing's editor",
+            trigger: ".o_form_view button.o_winback_edit_d0",
+            run: "click",
+        },
+        {
+            content: "The step's email, its recipients set by the campaign",
+            trigger: ".o_form_view .o_winback_step_email",
+            async run() {
+                await careScreenshot("07_campaign_email");
+            },
+        },
+        {
+            content: "Back to the campaign",
+            trigger: ".o_breadcrumb a:contains('Tour win-back')",
+            run: "click",
+        },
+        {
             content: "Open the members",
             trigger: ".o_form_view button[name='action_view_members']",
             run: "click",
