@@ -88,7 +88,8 @@ def state(db, campaign_id):
 
 
 def given(db, campaign_id):
-    """Offers, coupons and D0 emails per member (each must be exactly one)."""
+    """Offers, coupons and D0 emails per member (each must be exactly one; the email is
+    the member queued on the campaign's D0 mailing, which Email Marketing's queue sends)."""
     with odoo.sql_db.db_connect(db).cursor() as cr:
         cr.execute(
             """
@@ -97,10 +98,9 @@ def given(db, campaign_id):
               FROM winback_campaign_member m
               LEFT JOIN LATERAL (SELECT count(*) AS n FROM loyalty_gesture x
                                   WHERE x.partner_id = m.partner_id) g ON TRUE
-              LEFT JOIN LATERAL (SELECT count(*) AS n FROM mail_mail x
-                                   JOIN mail_message mm ON mm.id = x.mail_message_id
-                                  WHERE mm.model = 'winback.campaign.member'
-                                    AND mm.res_id = m.id) e ON TRUE
+              LEFT JOIN LATERAL (SELECT count(*) AS n FROM mailing_mailing x
+                                  WHERE x.id = m.d0_mailing_id
+                                    AND x.winback_step = 'd0') e ON TRUE
               LEFT JOIN LATERAL (SELECT count(*) AS n FROM loyalty_card x
                                   WHERE x.partner_id = m.partner_id) k ON TRUE
              WHERE m.campaign_id = %s AND m.contacted

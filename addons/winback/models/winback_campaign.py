@@ -402,6 +402,7 @@ class WinbackCampaign(models.Model):
             ):
                 raise UserError(self.env._("Choose at least one customer status to target."))
             campaign._check_offer_grantable()
+            campaign._step_sender()  # the emails can go (said now, not by the job)
         # sudo: state and dates change only through the buttons (see _care_writable_fields)
         self.sudo().write(
             {"state": "running", "date_start": fields.Datetime.now(), "started_by_id": self.env.uid}

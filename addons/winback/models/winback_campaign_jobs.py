@@ -138,14 +138,21 @@ class WinbackCampaign(models.Model):
             self.env["ir.cron"]._notify_progress(done=done, remaining=1)
             commit_cron_chunk(self.env)
 
-    def _claim(self, query, limit):
+    def _claim(self, query, limit, alias):
         """The ids ``query`` selects (member or campaign ids), at most ``limit``, locked
-        for this transaction and skipped by the others."""
+        for this transaction and skipped by the others. Only the rows of ``alias`` (the
+        table whose ids are selected) are locked: locking the campaign a member query
+        joins would keep a second worker off every member of that campaign."""
         self.env.flush_all()
         try:
             with self.env.cr.savepoint():
                 rows = self.env.execute_query(
-                    SQL("%s LIMIT %s FOR UPDATE SKIP LOCKED", query, limit),
+                    SQL(
+                        "%s LIMIT %s FOR UPDATE OF %s SKIP LOCKED",
+                        query,
+                        limit,
+                        SQL.identifier(alias),
+                    ),
                 )
         except psycopg2.errors.SerializationFailure:
             # another worker changed these rows since this transaction began: theirs
@@ -213,7 +220,7 @@ class WinbackCampaign(models.Model):
     def _job_target_chunk(self, limit=1):
         """Turn the segment of started campaigns (or of continuous ones, once a day)
         into members, ``limit`` campaigns at a time."""
-        ids = self._claim(self._job_queries()["target"], limit)
+        ids = self._claim(self._job_queries()["target"], limit, "c")
         if not ids:
             return 0
         campaigns = self.browse(ids)
@@ -255,7 +262,7 @@ class WinbackCampaign(models.Model):
         return len(members)
 
     def _claim_members(self, kind, limit):
-        ids = self._claim(self._job_queries()[kind], limit)
+        ids = self._claim(self._job_queries()[kind], limit, "m")
         return self.env["winback.campaign.member"].browse(ids)
 
     def _lock_budget(self):

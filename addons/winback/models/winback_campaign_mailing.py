@@ -44,26 +44,31 @@ class WinbackCampaign(models.Model):
         """The mailing of ``step`` (and offer ``variant``), created from the step's
         template the first time it is asked for."""
         self.ensure_one()
-        mailing = self.mailing_ids.filtered(
-            lambda m: m.winback_step == step and m.winback_variant == variant
-        )[:1]
+        # sudo: the job (the cron's user) and managers alike find the campaign's own mailing
+        mailing = self.env["mailing.mailing"].sudo().search(
+            [
+                ("winback_campaign_id", "=", self.id),
+                ("winback_step", "=", step),
+                ("winback_variant", "=", variant),
+            ],
+            limit=1,
+        )
         if mailing:
-            return mailing
+            return mailing.with_env(self.env)
         # Email Marketing renders a mailing in its responsible's language: its content too
         responsible = self.user_id or self.env.user
         template = self._step_template(step).with_context(lang=responsible.lang)
         if not template:
             raise UserError(self.env._("Choose the email of this campaign step first."))
+        # the campaign's words in the email's language
+        campaign = self.with_context(lang=responsible.lang)
         body = Markup('<div class="o_layout o_basic_theme">%s%s%s</div>') % (
             template.body_html or "",
-            self._call_to_action(),
-            self._unsubscribe_footer(),
+            campaign._call_to_action(),
+            campaign._unsubscribe_footer(),
         )
         model = self.env["ir.model"]._get(MEMBER_MODEL)
-        # the company's address, else Email Marketing's default (the template's is an
-        # expression, which only Mail Template Editors may keep in a mailing)
-        sender = self.company_id.email_formatted
-        extra = {"email_from": sender} if sender else {}
+        sender = self._step_sender()
         mailing = (
             self.env["mailing.mailing"]
             .sudo()  # sudo: the campaign creates its step mailings (users may not)
@@ -80,7 +85,7 @@ class WinbackCampaign(models.Model):
                     "winback_campaign_id": self.id,
                     "winback_step": step,
                     "winback_variant": variant,
-                    **extra,
+                    "email_from": sender,
                     **self._mailing_utm_values(step, variant),
                 }
             )
@@ -88,6 +93,26 @@ class WinbackCampaign(models.Model):
         # the step's recipients: the members the campaign queued on this very mailing
         mailing.mailing_domain = repr([(STEP_LINKS[step], "=", mailing.id)])
         return mailing.with_env(self.env)
+
+    def _step_sender(self):
+        """Who the campaign's emails come from: the company, else the responsible, else
+        the database's default sender (the template's sender is an expression, which only
+        Mail Template Editors may keep in a mailing)."""
+        self.ensure_one()
+        sender = (
+            self.company_id.email_formatted
+            or (self.user_id or self.env.user).email_formatted
+            # sudo: the outgoing mail settings are the administrator's
+            or self.env["ir.mail_server"].sudo()._get_default_from_address()
+        )
+        if not sender:
+            raise UserError(
+                self.env._(
+                    "Give %(company)s an email address: the campaign's emails need a sender.",
+                    company=self.company_id.name,
+                )
+            )
+        return sender
 
     def _call_to_action(self):
         """A button to the company's website (or its email): written into the mailing as
@@ -159,13 +184,14 @@ class WinbackCampaign(models.Model):
         )
 
     def _job_requeue_query(self):
-        """Step mailings that went out while the campaign was still queuing members on
-        them: they go back to the mailing queue for the members they missed."""
+        """Step mailings of running campaigns that went out while the campaign was still
+        queuing members on them: they go back to the mailing queue for the members they
+        missed (a stopped campaign sends nothing more)."""
         return SQL(
             """
             SELECT mm.id FROM mailing_mailing mm
-             WHERE mm.winback_campaign_id IS NOT NULL
-               AND mm.state NOT IN ('in_queue', 'sending')
+              JOIN winback_campaign c ON c.id = mm.winback_campaign_id AND c.state = 'running'
+             WHERE mm.state NOT IN ('in_queue', 'sending')
                AND EXISTS (
                    SELECT 1 FROM winback_campaign_member m
                     WHERE (m.d0_mailing_id = mm.id OR m.reminder_mailing_id = mm.id)
@@ -179,7 +205,7 @@ class WinbackCampaign(models.Model):
         )
 
     def _job_requeue_chunk(self, limit):
-        ids = self._claim(self._job_requeue_query(), limit)
+        ids = self._claim(self._job_requeue_query(), limit, "mm")
         mailings = self.env["mailing.mailing"].browse(ids)
         mailings._winback_queue()
         return len(mailings)
@@ -188,7 +214,7 @@ class WinbackCampaign(models.Model):
         """Record what the mailing queue really sent: the member's contact date and the
         contact log for each email that went out; a D0 that could not go (bounced,
         blacklisted, invalid address) takes the member out of the campaign."""
-        ids = self._claim(self._job_sync_query(), limit)
+        ids = self._claim(self._job_sync_query(), limit, "t")
         if not ids:
             return 0
         # sudo: the job records every company's emails; traces are Email Marketing's
