@@ -34,6 +34,7 @@ from . import (
     loyalty_gesture_attention,
     loyalty_gesture_channel,
     loyalty_gesture_charter,
+    loyalty_gesture_charter_evaluation,
     loyalty_gesture_charter_rule,
     loyalty_gesture_chatter,
     loyalty_gesture_effect,

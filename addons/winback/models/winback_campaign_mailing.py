@@ -45,13 +45,17 @@ class WinbackCampaign(models.Model):
         template the first time it is asked for."""
         self.ensure_one()
         # sudo: the job (the cron's user) and managers alike find the campaign's own mailing
-        mailing = self.env["mailing.mailing"].sudo().search(
-            [
-                ("winback_campaign_id", "=", self.id),
-                ("winback_step", "=", step),
-                ("winback_variant", "=", variant),
-            ],
-            limit=1,
+        mailing = (
+            self.env["mailing.mailing"]
+            .sudo()
+            .search(
+                [
+                    ("winback_campaign_id", "=", self.id),
+                    ("winback_step", "=", step),
+                    ("winback_variant", "=", variant),
+                ],
+                limit=1,
+            )
         )
         if mailing:
             return mailing.with_env(self.env)
