@@ -81,6 +81,8 @@ SAME_IN_FRENCH = {
     "CSAT (1-5)",
     "NPS (0-10)",
     "ROI (%)",
+    "ROI (A, %)",
+    "ROI (B, %)",
     "portrait %(names)s",
     "Attentions",
     "Occurrence",

@@ -62,7 +62,9 @@ class TestCampaignInWorkersMode(unittest.TestCase):
         cls.run_id = uuid.uuid4().hex[:8]
 
     def _prepare(self, env):
-        company = env["res.company"].create({"name": f"Workers {self.run_id}"})
+        company = env["res.company"].create(
+            {"name": f"Workers {self.run_id}", "email": f"care.{self.run_id}@example.com"}
+        )
         manager = env["res.users"].create(
             {
                 "name": f"Workers manager {self.run_id}",

@@ -45,6 +45,7 @@ def prepare(db, customers):
         start = time.perf_counter()
         datagen.generate(env, customers)
         env["winback.customer.score"]._compute_company_scores(env.company)
+        env.company.email = "care@example.com"  # the campaign's emails need a sender
         env["res.users"].create(
             {
                 "name": "Bench manager",

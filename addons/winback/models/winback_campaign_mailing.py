@@ -44,19 +44,13 @@ class WinbackCampaign(models.Model):
         """The mailing of ``step`` (and offer ``variant``), created from the step's
         template the first time it is asked for."""
         self.ensure_one()
+        domain = [
+            ("winback_campaign_id", "=", self.id),
+            ("winback_step", "=", step),
+            ("winback_variant", "=", variant),
+        ]
         # sudo: the job (the cron's user) and managers alike find the campaign's own mailing
-        mailing = (
-            self.env["mailing.mailing"]
-            .sudo()
-            .search(
-                [
-                    ("winback_campaign_id", "=", self.id),
-                    ("winback_step", "=", step),
-                    ("winback_variant", "=", variant),
-                ],
-                limit=1,
-            )
-        )
+        mailing = self.env["mailing.mailing"].sudo().search(domain, limit=1)
         if mailing:
             return mailing.with_env(self.env)
         # Email Marketing renders a mailing in its responsible's language: its content too
