@@ -10,9 +10,12 @@ from .mailing_mailing import MEMBER_MODEL
 # members the campaign queued on it (members emailed before the steps were mailings
 # have none, and are never emailed twice).
 STEP_LINKS = {"d0": "d0_mailing_id", "reminder": "reminder_mailing_id"}
-# Trace statuses: the email went out / it will not.
+# Trace statuses: the email went out / it will not go to this address. An error of the
+# sending side (the mail server unreachable, no sender) is no answer about the customer:
+# Email Marketing's *Retry* sends it again, so it is left for a later pass.
 SENT_STATUSES = ("pending", "sent", "open", "reply")
-FAILED_STATUSES = ("bounce", "error", "cancel")
+FAILED_STATUSES = ("bounce", "cancel")
+ADDRESS_ERRORS = ("mail_email_invalid", "mail_email_missing", "mail_bounce")
 
 
 class WinbackCampaign(models.Model):
@@ -174,11 +177,13 @@ class WinbackCampaign(models.Model):
               JOIN mailing_mailing mm ON mm.id = t.mass_mailing_id
              WHERE mm.winback_campaign_id IS NOT NULL
                AND t.model = %(model)s AND NOT COALESCE(t.winback_synced, FALSE)
-               AND t.trace_status IN %(final)s
+               AND (t.trace_status IN %(final)s
+                    OR (t.trace_status = 'error' AND t.failure_type IN %(address)s))
              ORDER BY t.id
             """,
             model=MEMBER_MODEL,
             final=SENT_STATUSES + FAILED_STATUSES,
+            address=ADDRESS_ERRORS,
         )
 
     def _job_requeue_query(self):

@@ -109,6 +109,33 @@ class TestStepMailings(MockEmail, MailingCase):
             sorted(skipped.mapped("skip_reason")), ["blacklisted", "bounced"], "logged as such"
         )
 
+    def test_a_server_error_is_no_answer_about_the_customer(self):
+        """A mail server that cannot be reached leaves the member waiting for Email
+        Marketing's retry; an invalid address takes them out of the campaign."""
+        self.campaign.with_user(self.manager).action_start()
+        for _call in range(5):
+            self.env["winback.campaign"]._cron_process_campaigns()
+        self._send_queued_mailings()
+        traces = self._traces(self.campaign).sorted("res_id")
+        outage, invalid = traces[:2]
+        outage.write({"trace_status": "error", "failure_type": "mail_smtp"})
+        invalid.write({"trace_status": "error", "failure_type": "mail_email_invalid"})
+        self.env["winback.campaign"]._cron_process_campaigns()
+        members = self.env["winback.campaign.member"]
+        waiting, gone = members.browse(outage.res_id), members.browse(invalid.res_id)
+        self.assertRecordValues(waiting, [{"state": "contacted", "contacted": True}])
+        self.assertFalse(outage.winback_synced, "left for the retry")
+        self.assertRecordValues(
+            gone,
+            [{"state": "excluded", "exclude_reason": "undeliverable", "contacted": False}],
+        )
+        self.assertEqual(len(self._logs()), 4, "only the emails that went out are logged")
+        self.assertNotIn(waiting.id, self._logs().mapped("res_id"))
+        # Email Marketing's retry sends it: then it is logged
+        outage.set_sent()
+        self.env["winback.campaign"]._cron_process_campaigns()
+        self.assertIn(waiting.id, self._logs().mapped("res_id"))
+
     def test_the_step_email_is_edited_not_retargeted(self):
         action = self.campaign.with_user(self.manager).action_open_step_email()
         mailing = self.env["mailing.mailing"].with_user(self.manager).browse(action["res_id"])
