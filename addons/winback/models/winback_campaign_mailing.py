@@ -149,6 +149,19 @@ class WinbackCampaign(models.Model):
             chunk._link_each(STEP_LINKS[step], mailing.browse([mailing.id] * len(chunk)))
             mailing._winback_queue()
 
+    def action_stop(self):
+        """Stopping a campaign also takes its emails out of Email Marketing's queue (one
+        already sending finishes its batch)."""
+        result = super().action_stop()
+        # sudo: the campaign's own mailings, which users cannot put in or out of the queue
+        queued = (
+            self.env["mailing.mailing"]
+            .sudo()
+            .search([("winback_campaign_id", "in", self.ids), ("state", "=", "in_queue")])
+        )
+        queued.write({"state": "draft"})
+        return result
+
     def action_open_step_email(self):
         """Open the step's email in Odoo's mail editor (created from the template on
         first use)."""

@@ -136,6 +136,18 @@ class TestStepMailings(MockEmail, MailingCase):
         self.env["winback.campaign"]._cron_process_campaigns()
         self.assertIn(waiting.id, self._logs().mapped("res_id"))
 
+    def test_stop_takes_the_emails_out_of_the_queue(self):
+        self.campaign.with_user(self.manager).action_start()
+        for _call in range(5):
+            self.env["winback.campaign"]._cron_process_campaigns()
+        mailing = self.campaign.sudo().mailing_ids
+        self.assertEqual(mailing.state, "in_queue")
+        self.campaign.with_user(self.manager).action_stop()
+        self.assertEqual(mailing.state, "draft")
+        self._run_campaign_job()
+        self.assertFalse(self._traces(self.campaign), "nothing sent after Stop")
+        self.assertEqual(mailing.state, "draft", "and the job does not queue it again")
+
     def test_the_step_email_is_edited_not_retargeted(self):
         action = self.campaign.with_user(self.manager).action_open_step_email()
         mailing = self.env["mailing.mailing"].with_user(self.manager).browse(action["res_id"])
