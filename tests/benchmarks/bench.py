@@ -418,6 +418,10 @@ def write_results(runs):
             f"| {name} | {text} | {scale:,} | {verdict} ({run['odoo']['seconds']:.3f} s, "
             f"ratio {_ratio(run):.1f}) |"
         )
+    # the measured causes of the targets (written by hand from the figures, kept by bench.py)
+    notes = os.path.join(HERE, "results", "targets.md")
+    if os.path.exists(notes):
+        lines += ["", open(notes).read().rstrip("\n")]
     problems = [
         f"- {scale:,} {run['name']}: {run['problems']}"
         for scale in scales
