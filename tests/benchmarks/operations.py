@@ -17,6 +17,7 @@ class CustomerMetrics:
     statement writing the same figures into a plain table."""
 
     name = "customer metrics"
+    profile = True  # where the time goes (bench.StatementTimes)
     module = "loyalty_gesture"
 
     def prepare(self, env):
@@ -113,6 +114,7 @@ class WinbackScoring:
     the only shared code — written into a plain table without indexes."""
 
     name = "win-back scoring"
+    profile = True  # where the time goes (bench.StatementTimes)
     module = "winback"
 
     def prepare(self, env):
@@ -217,6 +219,7 @@ class CampaignTargeting:
     member table (same constraints and indexes on both sides)."""
 
     name = "campaign targeting"
+    profile = True  # where the time goes (bench.StatementTimes)
     module = "winback"
 
     def prepare(self, env):
@@ -395,6 +398,7 @@ class DashboardLoad:
     (orders, survey requests, gestures) written into a plain table, without targets."""
 
     name = "dashboard load"
+    profile = True  # where the time goes (bench.StatementTimes)
     module = "winback"
 
     def prepare(self, env):
