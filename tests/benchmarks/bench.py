@@ -336,8 +336,9 @@ def write_results(runs):
     for op in operations.OPERATIONS:
         doc = " ".join(op.__doc__.split())
         lines.append(f"- **{op.name}**: {doc}")
-    # the sections of workers.sh (several cron workers) and churn_eval.sh stay
-    for section in ("workers.md", "churn_eval.md"):
+    # the notes on the D0 mailing, the sections of workers.sh (several cron workers) and
+    # churn_eval.sh stay
+    for section in ("d0_mailing.md", "workers.md", "churn_eval.md"):
         path = os.path.join(HERE, "results", section)
         if os.path.exists(path):
             lines += ["", open(path).read().rstrip("\n")]

@@ -870,8 +870,9 @@ class D0Mailing:
     (`_grant_offers`) and are queued on the campaign's D0 mailing (`_send_first_emails`),
     all in the preparation. Timed: `mailing.mailing._process_mass_mailing_queue()` — the
     contact policy on the recipients, then Odoo's composer in mass mode rendering the
-    mailing for each member (its offer placeholders) and creating one `mail.mail` (and its
-    `mail.message`) and one `mailing.trace` each, committed every 50 — with
+    mailing for each member (its offer placeholders, its call-to-action to the company's
+    website as a tracked link) and creating one `mail.mail` (and its `mail.message`) and
+    one `mailing.trace` each, committed every 50 — with
     `mail.mail.force.send.limit` = 0, so the mails stay queued and no mail server is
     reached (SMTP sending is not timed); then the traces are set to *sent* by one UPDATE
     (not timed) and the campaign job's sync (`_job_sync_chunk`, 500 traces a chunk, as
@@ -887,6 +888,8 @@ class D0Mailing:
 
     def prepare(self, env):
         env["ir.config_parameter"].set_param("mail.mail.force.send.limit", 0)
+        # the step email's call-to-action goes to the company's website: a tracked link
+        env.company.website = "https://shop.example.com"
         env["winback.customer.score"]._compute_company_scores(env.company)
         gesture_type = env["loyalty.gesture.type"].create(
             {"name": "Bench D0 coupon", "default_value": 10, "max_value": 50}
