@@ -868,6 +868,252 @@ class GestureEffects:
         return env.cr.rowcount
 
 
+class D0Mailing:
+    """The D0 email of a started campaign's members through Email Marketing's queue: the
+    members (every targeted customer, no holdout, up to 100,000) have their offers
+    (`_grant_offers`) and are queued on the campaign's D0 mailing (`_send_first_emails`),
+    all in the preparation. Timed: `mailing.mailing._process_mass_mailing_queue()` — the
+    contact policy on the recipients, then Odoo's composer in mass mode rendering the
+    mailing for each member (its offer placeholders, its call-to-action to the company's
+    website as a tracked link) and creating one `mail.mail` (and its `mail.message`) and
+    one `mailing.trace` each, committed every 50 — with
+    `mail.mail.force.send.limit` = 0, so the mails stay queued and no mail server is
+    reached (SMTP sending is not timed); then the traces are set to *sent* by one UPDATE
+    (not timed) and the campaign job's sync (`_job_sync_chunk`, 500 traces a chunk, as
+    the job takes them) writes the members' contact dates and contact logs, timed. Vs bare
+    SQL inserting the same rows: one `mail_message`, `mail_mail` (the first mail's body:
+    same size), recipient and `mailing_trace` each, then the members' contact date and
+    their contact logs."""
+
+    name = "D0 mailing (mailing queue)"
+    module = "winback"
+    members = 100_000
+    max_scale = 100_000
+
+    def prepare(self, env):
+        env["ir.config_parameter"].set_param("mail.mail.force.send.limit", 0)
+        # the step email's call-to-action goes to the company's website: a tracked link
+        env.company.website = "https://shop.example.com"
+        env["winback.customer.score"]._compute_company_scores(env.company)
+        gesture_type = env["loyalty.gesture.type"].create(
+            {"name": "Bench D0 coupon", "default_value": 10, "max_value": 50}
+        )
+        campaign = env["winback.campaign"].create(
+            {
+                "name": "Bench D0 mailing",
+                "segment_at_risk": True,
+                "segment_dormant": True,
+                "segment_lost": True,
+                "holdout_percent": 0,
+                "min_orders": 1,
+                "gesture_type_id": gesture_type.id,
+            }
+        )
+        campaign.write(
+            {
+                "state": "running",
+                "date_start": fields.Datetime.now(),
+                "started_by_id": env.uid,
+                "targeted_date": fields.Datetime.now(),
+            }
+        )
+        campaign._target()
+        env.cr.execute(
+            SQL(
+                "SELECT id FROM winback_campaign_member "
+                "WHERE campaign_id = %s AND state = 'targeted' "
+                "ORDER BY revenue_before DESC, id LIMIT %s",
+                campaign.id,
+                self.members,
+            )
+        )
+        members = env["winback.campaign.member"].browse([r[0] for r in env.cr.fetchall()])
+        accepted = campaign._grant_offers(members)
+        campaign._send_first_emails(accepted)
+        self.campaign = campaign
+        self.mailing = campaign._step_mailing("d0")
+        self.member_ids = accepted.ids
+        env.flush_all()
+
+    def odoo(self, env):
+        import time
+
+        from odoo.addons.winback.models.winback_campaign_jobs import STEP_CHUNK
+
+        start = time.perf_counter()
+        env["mailing.mailing"]._process_mass_mailing_queue()
+        self.extra["queue_s"] = time.perf_counter() - start
+        # what the mail queue would do once the mails went out (no SMTP here): not timed
+        start, count = time.perf_counter(), env.cr.sql_log_count
+        env.cr.execute(
+            SQL(
+                "UPDATE mailing_trace SET trace_status = 'sent', "
+                "sent_datetime = now() AT TIME ZONE 'UTC' "
+                "WHERE mass_mailing_id = %s AND trace_status = 'outgoing'",
+                self.mailing.id,
+            )
+        )
+        env.invalidate_all()
+        self.extra["untimed_s"] = time.perf_counter() - start
+        self.extra["untimed_queries"] = env.cr.sql_log_count - count
+        start = time.perf_counter()
+        campaigns = env["winback.campaign"]
+        synced = 0
+        while chunk := campaigns._job_sync_chunk(STEP_CHUNK):
+            synced += chunk
+        env.flush_all()
+        self.extra["sync_s"] = time.perf_counter() - start
+        self.extra["synced"] = synced
+        env.cr.execute(SQL("SELECT count(*) FROM mail_mail WHERE mailing_id = %s", self.mailing.id))
+        return env.cr.fetchone()[0]
+
+    def check(self, env):
+        """One mail and one trace per queued member, no duplicate, each member's contact
+        date and contact log from its trace."""
+        env.cr.execute(
+            SQL(
+                """
+                SELECT count(*), count(DISTINCT msg.res_id),
+                       count(*) FILTER (WHERE msg.model = 'winback.campaign.member'
+                                          AND msg.res_id = ANY(%(members)s)),
+                       (SELECT count(*) FROM mailing_trace t
+                         WHERE t.mass_mailing_id = %(mailing)s),
+                       (SELECT count(DISTINCT t.res_id) FROM mailing_trace t
+                          JOIN mail_mail mm ON mm.id = t.mail_mail_id
+                          JOIN mail_message mg ON mg.id = mm.mail_message_id
+                                              AND mg.res_id = t.res_id
+                         WHERE t.mass_mailing_id = %(mailing)s
+                           AND t.res_id = ANY(%(members)s) AND t.winback_synced),
+                       (SELECT count(*) FROM care_contact_log l
+                         WHERE l.res_model = 'winback.campaign.member' AND l.state = 'sent'
+                           AND l.res_id = ANY(%(members)s)),
+                       (SELECT count(DISTINCT l.res_id) FROM care_contact_log l
+                         WHERE l.res_model = 'winback.campaign.member' AND l.state = 'sent'
+                           AND l.res_id = ANY(%(members)s))
+                  FROM mail_mail mm JOIN mail_message msg ON msg.id = mm.mail_message_id
+                 WHERE mm.mailing_id = %(mailing)s
+                """,
+                mailing=self.mailing.id,
+                members=self.member_ids,
+            )
+        )
+        mails, mailed, ours, traces, traced, logs, logged = env.cr.fetchone()
+        n = len(self.member_ids)
+        self.extra["members"] = n
+        env.cr.execute(
+            SQL(
+                "SELECT length(body_html) FROM mail_mail WHERE mailing_id = %s ORDER BY id LIMIT 1",
+                self.mailing.id,
+            )
+        )
+        self.extra["body_chars"] = (env.cr.fetchone() or [0])[0]
+        # what the baseline writes: the first mail's message and body, as the composer did
+        env.cr.execute(
+            SQL(
+                """
+                SELECT mm.body_html, msg.body, msg.subject, msg.email_from, msg.reply_to,
+                       msg.author_id, t.campaign_id
+                  FROM mail_mail mm JOIN mail_message msg ON msg.id = mm.mail_message_id
+                  JOIN mailing_trace t ON t.mail_mail_id = mm.id
+                 WHERE mm.mailing_id = %s ORDER BY mm.id LIMIT 1
+                """,
+                self.mailing.id,
+            )
+        )
+        self.sample = env.cr.fetchone()
+        if not (mails == mailed == ours == traces == traced == logs == logged == n):
+            return (
+                f"{n} members queued: {mails} mails for {mailed} members ({ours} theirs), "
+                f"{traces} traces for {traced} members with their mail, synced; "
+                f"{logs} contact logs for {logged} members"
+            )
+        return None
+
+    def baseline(self, env):
+        html, body, subject, email_from, reply_to, author, utm = self.sample
+        cr = env.cr
+        cr.execute(
+            SQL(
+                """
+                WITH m AS (
+                    SELECT m.id, m.partner_id, p.email FROM winback_campaign_member m
+                      JOIN res_partner p ON p.id = m.partner_id
+                     WHERE m.id = ANY(%(members)s)
+                ), msg AS (
+                    INSERT INTO mail_message (res_id, record_company_id, author_id, subject,
+                        model, message_type, email_from, message_id, reply_to, body,
+                        reply_to_force_new, email_add_signature, date,
+                        create_uid, write_uid, create_date, write_date)
+                    SELECT m.id, %(company)s, %(author)s, %(subject)s, %(model)s,
+                           'email_outgoing', %(email_from)s,
+                           '<' || md5(random()::text) || '-openerp-' || m.id || '-' || %(model)s
+                             || '@bench>',
+                           %(reply_to)s, %(body)s, FALSE, TRUE, now() AT TIME ZONE 'UTC',
+                           %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                      FROM m
+                 RETURNING id, res_id, message_id
+                ), mail AS (
+                    INSERT INTO mail_mail (mail_message_id, state, body_html, "references",
+                        headers, is_notification, auto_delete, mailing_id,
+                        create_uid, write_uid, create_date, write_date)
+                    SELECT msg.id, 'outgoing', %(html)s, msg.message_id,
+                           %(header)s || msg.res_id || %(header_end)s,
+                           TRUE, TRUE, %(mailing)s,
+                           %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                      FROM msg
+                 RETURNING id, mail_message_id
+                ), rcpt AS (
+                    INSERT INTO mail_mail_res_partner_rel (mail_mail_id, res_partner_id)
+                    SELECT mail.id, m.partner_id FROM mail
+                      JOIN msg ON msg.id = mail.mail_message_id JOIN m ON m.id = msg.res_id
+                )
+                INSERT INTO mailing_trace (mail_mail_id, mail_mail_id_int, res_id,
+                    mass_mailing_id, campaign_id, trace_type, email, message_id, model,
+                    trace_status, create_uid, write_uid, create_date, write_date)
+                SELECT mail.id, mail.id, m.id, %(mailing)s, %(utm)s, 'mail', m.email,
+                       msg.message_id, %(model)s, 'outgoing',
+                       %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM mail JOIN msg ON msg.id = mail.mail_message_id JOIN m ON m.id = msg.res_id
+                """,
+                members=self.member_ids,
+                company=env.company.id,
+                author=author,
+                subject=subject,
+                model="winback.campaign.member",
+                email_from=email_from,
+                reply_to=reply_to,
+                body=body,
+                html=html,
+                header="{'X-Odoo-Objects': 'winback.campaign.member-",
+                header_end="'}",
+                mailing=self.mailing.id,
+                utm=utm,
+                uid=env.uid,
+            )
+        )
+        rows = cr.rowcount
+        # the sync: the members' contact date and contact log
+        cr.execute(
+            SQL(
+                """
+                UPDATE winback_campaign_member SET contact_date = now() AT TIME ZONE 'UTC',
+                       write_date = now() AT TIME ZONE 'UTC'
+                 WHERE id = ANY(%(members)s);
+                INSERT INTO care_contact_log (partner_id, company_id, kind, date, state,
+                    res_model, res_id, create_uid, write_uid, create_date, write_date)
+                SELECT p.commercial_partner_id, m.company_id, 'winback',
+                       now() AT TIME ZONE 'UTC', 'sent', 'winback.campaign.member', m.id,
+                       %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                  FROM winback_campaign_member m JOIN res_partner p ON p.id = m.partner_id
+                 WHERE m.id = ANY(%(members)s)
+                """,
+                members=self.member_ids,
+                uid=env.uid,
+            )
+        )
+        return rows
+
+
 OPERATIONS = [
     CustomerMetrics(),
     WinbackScoring(),
@@ -881,6 +1127,8 @@ OPERATIONS = [
 ]
 # the screens a care manager opens, through the web client's RPCs (screens.py)
 OPERATIONS += screens.SCREENS
+# last: its mailing queue commits its mails (Odoo's composer commits every batch)
+OPERATIONS += [D0Mailing()]
 
 
 def available(env):

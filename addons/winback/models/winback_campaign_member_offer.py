@@ -44,6 +44,7 @@ class WinbackCampaignMember(models.Model):
     @api.depends("gesture_id.state", "reminder_gesture_id.state")
     def _compute_offer_placeholders(self):
         sample = self.env.context.get("winback_sample_member")
+        dates = {}  # each expiry date formatted once (a campaign's offers share a few)
         for member in self:
             if isinstance(sample, models.BaseModel) and member == sample:
                 member._set_sample_offer()
@@ -56,16 +57,20 @@ class WinbackCampaignMember(models.Model):
             member.offer_description = offer.customer_offer or offer.type_id.name or False
             member.offer_code = offer.coupon_code or False
             member.offer_expiry = offer.coupon_expiration_date or False
-            member._set_offer_code_line()
+            member._set_offer_code_line(dates)
 
-    def _set_offer_code_line(self):
+    def _set_offer_code_line(self, dates=None):
+        """``dates``: the expiry dates already formatted (filled as they are met)."""
+        if dates is None:
+            dates = {}
         if not self.offer_code:
             self.offer_code_line = False
         elif self.offer_expiry:
             self.offer_code_line = self.env._(
                 "Your personal code: %(code)s, to enter on your next order before %(date)s.",
                 code=self.offer_code,
-                date=format_date(self.env, self.offer_expiry),
+                date=dates.get(self.offer_expiry)
+                or dates.setdefault(self.offer_expiry, format_date(self.env, self.offer_expiry)),
             )
         else:
             self.offer_code_line = self.env._(
