@@ -172,7 +172,8 @@ class CareKpiReport(models.Model):
 
     def _query_order_masks(self, companies, months):
         """``_query_orders`` for ``months`` spanning at most ``MASK_SPAN`` months: bit i of
-        a mask is the i-th month from ``base``, 2 windows before the first month."""
+        a mask is the i-th month from ``base``, where the first month's previous window
+        starts (23 months before it); month j's windows are bits j-23..j-12 and j-11..j."""
         window = RETENTION_MONTHS
         base = min(months) - relativedelta(months=2 * window - 1)
         end = max(months) + relativedelta(months=1)
