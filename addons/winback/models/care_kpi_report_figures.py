@@ -39,6 +39,15 @@ SURVEY_FIGURES = (
 )
 
 
+# months a group of ``_query_orders`` may span: its masks hold 2 windows more (63 bits)
+MASK_SPAN = 63 - 2 * RETENTION_MONTHS
+
+
+def month_index(month, base):
+    """The number of months from ``base`` to ``month``."""
+    return (month.year - base.year) * 12 + month.month - base.month
+
+
 def confirmed_orders(companies, since, until):
     """SQL: the companies' confirmed orders from ``since`` to before ``until``, each with
     its customer (the commercial partner)."""
@@ -143,42 +152,73 @@ class CareKpiReport(models.Model):
           (prev), and those of them who ordered again within the window (kept);
         - repurchase: customers who ordered within the window (active), and those with at
           least two orders in it (repeat).
+
+        Set-based: one pass over the orders gives each customer a bit mask of the months
+        they ordered in (and one of the months they ordered twice in), then each month's
+        windows are two masks ANDed with it. A month reads the 24 months up to itself, so
+        the months are taken in groups spanning at most ``MASK_SPAN`` months (one query
+        for any refresh of up to 40 consecutive months).
         """
         self.env["sale.order"].flush_model(["partner_id", "company_id", "state", "date_order"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
+        rows = []
+        months = sorted(set(args["months"]))
+        while months:
+            first = months[0]
+            group = [m for m in months if month_index(m, first) <= MASK_SPAN]
+            months = months[len(group) :]
+            rows += self._query_order_masks(args["companies"], group)
+        return rows
+
+    def _query_order_masks(self, companies, months):
+        """``_query_orders`` for ``months`` spanning at most ``MASK_SPAN`` months: bit i of
+        a mask is the i-th month from ``base``, where the first month's previous window
+        starts (23 months before it); month j's windows are bits j-23..j-12 and j-11..j."""
+        window = RETENTION_MONTHS
+        base = min(months) - relativedelta(months=2 * window - 1)
+        end = max(months) + relativedelta(months=1)
+        index = [month_index(m, base) for m in months]
         return self.env.execute_query(
             SQL(
                 """
-                WITH months AS (
-                    SELECT m::date AS m,
-                           (m + INTERVAL '1 month')::timestamp AS w_end,
-                           (m + INTERVAL '1 month' - %(window)s::interval)::timestamp AS w_start,
-                           (m + INTERVAL '1 month' - 2 * %(window)s::interval)::timestamp AS p_start
-                      FROM unnest(%(months)s::date[]) AS m
-                ), orders AS (%(orders)s), per_customer AS (
-                    SELECT months.m, o.company_id, o.customer,
-                           bool_or(o.date_order < months.w_start) AS before,
-                           COUNT(*) FILTER (WHERE o.date_order >= months.w_start) AS orders
-                      FROM months
-                      JOIN orders o ON o.date_order >= months.p_start
-                                   AND o.date_order < months.w_end
-                     GROUP BY months.m, o.company_id, o.customer
+                WITH orders AS (%(orders)s), per_month AS (
+                    SELECT company_id, customer,
+                           (date_part('year', date_order) * 12
+                            + date_part('month', date_order))::int - %(base)s AS i,
+                           COUNT(*) > 1 AS several
+                      FROM orders
+                     GROUP BY 1, 2, 3
+                ), masks AS (
+                    SELECT company_id, customer, bit_or(1::bigint << i) AS once,
+                           bit_or(CASE WHEN several THEN 1::bigint << i ELSE 0 END) AS twice
+                      FROM per_month
+                     GROUP BY 1, 2
+                ), months AS (
+                    SELECT m, %(full)s::bigint << (j - %(span)s) AS prev,
+                           %(full)s::bigint << (j - %(last)s) AS win
+                      FROM unnest(%(months)s::date[], %(index)s::int[]) AS months(m, j)
+                ), flags AS (
+                    SELECT k.company_id, months.m, k.once & months.prev <> 0 AS before,
+                           k.once & months.win AS active,
+                           k.twice & months.win <> 0 AS twice
+                      FROM masks k
+                      JOIN months ON k.once & (months.prev | months.win) <> 0
                 )
                 SELECT company_id, m,
                        COUNT(*) FILTER (WHERE before),
-                       COUNT(*) FILTER (WHERE before AND orders > 0),
-                       COUNT(*) FILTER (WHERE orders > 0),
-                       COUNT(*) FILTER (WHERE orders > 1)
-                  FROM per_customer
+                       COUNT(*) FILTER (WHERE before AND active <> 0),
+                       COUNT(*) FILTER (WHERE active <> 0),
+                       COUNT(*) FILTER (WHERE twice OR active & (active - 1) <> 0)
+                  FROM flags
                  GROUP BY company_id, m
                 """,
-                window=f"{RETENTION_MONTHS} months",
-                orders=confirmed_orders(
-                    args["companies"],
-                    args["start"] - relativedelta(months=2 * RETENTION_MONTHS),
-                    args["end"],
-                ),
-                **args,
+                orders=confirmed_orders(companies, base, end),
+                base=base.year * 12 + base.month,
+                full=(1 << window) - 1,
+                span=2 * window - 1,
+                last=window - 1,
+                months=months,
+                index=index,
             )
         )
 

@@ -1,10 +1,57 @@
-from datetime import date, datetime
+import random
+from datetime import date, datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
+
+from odoo.addons.winback.models.care_kpi_report import RETENTION_MONTHS
+from odoo.addons.winback.models.care_kpi_report_figures import MASK_SPAN, confirmed_orders
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from . import common
 
 MARCH = date(2025, 3, 1)
+
+
+def reference_orders(env, args):
+    """The retention and repurchase figures as ``_query_orders`` computed them before its
+    bit masks (issue #21): each month joined to every order of its 24-month window, then
+    grouped by month and customer. Slow at scale, plain to read: the reference."""
+    return env.execute_query(
+        SQL(
+            """
+            WITH months AS (
+                SELECT m::date AS m,
+                       (m + INTERVAL '1 month')::timestamp AS w_end,
+                       (m + INTERVAL '1 month' - %(window)s::interval)::timestamp AS w_start,
+                       (m + INTERVAL '1 month' - 2 * %(window)s::interval)::timestamp AS p_start
+                  FROM unnest(%(months)s::date[]) AS m
+            ), orders AS (%(orders)s), per_customer AS (
+                SELECT months.m, o.company_id, o.customer,
+                       bool_or(o.date_order < months.w_start) AS before,
+                       COUNT(*) FILTER (WHERE o.date_order >= months.w_start) AS orders
+                  FROM months
+                  JOIN orders o ON o.date_order >= months.p_start
+                               AND o.date_order < months.w_end
+                 GROUP BY months.m, o.company_id, o.customer
+            )
+            SELECT company_id, m,
+                   COUNT(*) FILTER (WHERE before),
+                   COUNT(*) FILTER (WHERE before AND orders > 0),
+                   COUNT(*) FILTER (WHERE orders > 0),
+                   COUNT(*) FILTER (WHERE orders > 1)
+              FROM per_customer
+             GROUP BY company_id, m
+            """,
+            window=f"{RETENTION_MONTHS} months",
+            orders=confirmed_orders(
+                args["companies"],
+                args["start"] - relativedelta(months=2 * RETENTION_MONTHS),
+                args["end"],
+            ),
+            **args,
+        )
+    )
 
 
 def at(year, month, day, hour=10):
@@ -150,6 +197,80 @@ class TestKpi(common.WinbackCase):
         # active in the window: 6 + 2; with 2 orders: 3 + people[8] (through the contact)
         self.assertEqual((repurchase.numerator, repurchase.denominator), (4, 8))
         self.assertAlmostEqual(repurchase.actual, 50.0)
+
+    def test_retention_and_repurchase_match_reference(self):
+        """The bit-mask query gives the reference query's rows for any set of months: a
+        generated history of two companies with orders on the first and last instant of
+        months, several in a month, cancelled ones, orders through a contact, and months
+        sets from one month to more than one group of masks."""
+        rng = random.Random(21)
+        people = self._customers(60, prefix="Mask customer")
+        contacts = self.env["res.partner"].create(
+            [{"name": f"Mask buyer {n}", "parent_id": people[n].id} for n in range(0, 60, 7)]
+        )
+        buyers = people | contacts
+        first, last = date(2021, 1, 1), date(2026, 12, 1)
+        span = (last.year - first.year) * 12 + last.month - first.month
+        values = []
+        for partner in buyers:
+            for _order in range(rng.randint(0, 9)):
+                month = first + relativedelta(months=rng.randint(0, span))
+                end = month + relativedelta(months=1)
+                moment = rng.choice(
+                    [
+                        datetime.combine(month, datetime.min.time()),  # first instant
+                        datetime.combine(end, datetime.min.time()) - timedelta(seconds=1),
+                        datetime.combine(month, datetime.min.time())
+                        + timedelta(minutes=rng.randint(0, 27 * 24 * 60)),
+                    ]
+                )
+                for _again in range(rng.choice([1, 1, 1, 2, 3])):  # several in a month
+                    values.append(
+                        {
+                            "partner_id": partner.id,
+                            "company_id": rng.choice([self.company, self.company_b]).id,
+                            "state": rng.choice(["sale"] * 5 + ["cancel", "draft"]),
+                            "date_order": moment,
+                        }
+                    )
+        self.env["sale.order"].create(values)
+        companies = self.company | self.company_b
+        all_months = [first + relativedelta(months=n) for n in range(span + 1)]
+        cases = [
+            all_months,  # several groups of masks
+            all_months[-12:],  # a refresh of the last 12 months
+            all_months[30:31],
+            all_months[:3] + all_months[40:42] + all_months[-1:],  # incremental, scattered
+            all_months[5 : 5 + MASK_SPAN + 1],  # one group at its widest, then one month
+            [date(2019, 6, 1), date(2030, 1, 1)],  # no order in any window
+            [date(2019, 1, 1), date(2021, 6, 1)],  # one group, no order in the first's windows
+        ]
+        report = self.report.with_company(self.company)
+        for months in cases:
+            args = {
+                "companies": tuple(companies.ids),
+                "start": min(months),
+                "end": max(months) + relativedelta(months=1),
+                "months": months,
+            }
+            expected = sorted(reference_orders(self.env, args))
+            with self.subTest(months=f"{months[0]}..{months[-1]} ({len(months)})"):
+                self.assertEqual(sorted(report._query_orders(args)), expected)
+        # the history is not trivial: both companies, every figure non-zero somewhere
+        rows = reference_orders(
+            self.env,
+            {
+                "companies": tuple(companies.ids),
+                "start": first,
+                "end": last + relativedelta(months=1),
+                "months": all_months,
+            },
+        )
+        self.assertEqual({row[0] for row in rows}, set(companies.ids))
+        for column in range(2, 6):
+            self.assertTrue(any(row[column] for row in rows))
+        self.assertTrue(any(row[2] != row[3] for row in rows))
+        self.assertTrue(any(row[4] != row[5] for row in rows))
 
     # --- gestures ---
 
