@@ -6,7 +6,7 @@ class MailingTrace(models.Model):
     """The traces of win-back members: what the campaign job has recorded of them, and
     the indexes its reads need (Email Marketing indexes traces by mailing only; the
     members' figures and the funnel read them by member, the job the ones it has not
-    recorded yet)."""
+    recorded yet, in id order: without it each claim walked past every trace recorded before)."""
 
     _inherit = "mailing.trace"
 
@@ -28,9 +28,9 @@ class MailingTrace(models.Model):
         )
         create_index(
             self.env.cr,
-            "mailing_trace__winback_unsynced_index",
+            "mailing_trace__winback_unsynced_id_index",
             self._table,
-            ["mass_mailing_id"],
+            ["id"],
             where="model = 'winback.campaign.member' AND winback_synced IS NOT TRUE",
         )
         return res

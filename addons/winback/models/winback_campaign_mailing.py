@@ -153,12 +153,9 @@ class WinbackCampaign(models.Model):
         """Stopping a campaign also takes its emails out of Email Marketing's queue (one
         already sending finishes its batch)."""
         result = super().action_stop()
+        domain = [("winback_campaign_id", "in", self.ids), ("state", "=", "in_queue")]
         # sudo: the campaign's own mailings, which users cannot put in or out of the queue
-        queued = (
-            self.env["mailing.mailing"]
-            .sudo()
-            .search([("winback_campaign_id", "in", self.ids), ("state", "=", "in_queue")])
-        )
+        queued = self.env["mailing.mailing"].sudo().search(domain)
         queued.write({"state": "draft"})
         return result
 
@@ -189,7 +186,7 @@ class WinbackCampaign(models.Model):
             SELECT t.id FROM mailing_trace t
               JOIN mailing_mailing mm ON mm.id = t.mass_mailing_id
              WHERE mm.winback_campaign_id IS NOT NULL
-               AND t.model = %(model)s AND NOT COALESCE(t.winback_synced, FALSE)
+               AND t.model = %(model)s AND t.winback_synced IS NOT TRUE
                AND (t.trace_status IN %(final)s
                     OR (t.trace_status = 'error' AND t.failure_type IN %(address)s))
              ORDER BY t.id
