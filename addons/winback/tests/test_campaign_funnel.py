@@ -17,7 +17,7 @@ class FunnelCase(common.WinbackCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sleepers = cls._sleepers("Funnel Sleeper {:02d}", 16)
+        cls.sleepers = cls._sleepers("Funnel Sleeper {:02d}", 40)  # a holdout at 30 %: never empty
         cls.env["winback.customer.score"]._compute_company_scores(cls.company)
         cls.campaign = (
             cls.env["winback.campaign"]
