@@ -8,7 +8,7 @@ class MailingMailing(models.Model):
     """The unsubscriptions of a mailing on win-back members, beside the figures Email
     Marketing computes itself (sent, delivered, opened, clicked, replied, bounced)."""
 
-    _inherit = "mailing.mailing"
+    _inherit = "mailing.mailing"  # pylint: disable=consider-merging-classes-inherited
 
     winback_unsubscribed_count = fields.Integer(
         string="Unsubscribed",
