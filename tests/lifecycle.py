@@ -24,22 +24,7 @@ BAD_LOG_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.MULTILINE)
 # What the migrations from the previous release must have done, checked after the upgrade
 # from it: (what, query returning one row whose first column must be true).
 MIGRATED = [
-    (
-        "winback 18.0.1.3.0 post-step_emails: the default emails, in English and in French, "
-        "use only placeholders a Care manager may edit (the step mailings copy them)",
-        """SELECT bool_and(t.body_html->>'en_US' LIKE '%%object.offer_code_line%%'
-                          AND t.body_html->>'fr_FR' LIKE '%%object.offer_code_line%%'
-                          AND t.body_html::text NOT LIKE '%%gesture_id%%')
-             FROM mail_template t
-             JOIN ir_model_data d ON d.res_id = t.id AND d.model = 'mail.template'
-            WHERE d.module = 'winback'""",
-    ),
-    (
-        "winback 18.0.1.3.0 post-utm: started campaigns have their UTM campaign and sources",
-        """SELECT count(*) > 0 AND bool_and(utm_campaign_id IS NOT NULL
-                                            AND utm_d0_source_id IS NOT NULL)
-             FROM winback_campaign WHERE state != 'draft'""",
-    ),
+    # none: the stored fields and data of the previous release (18.0.1.3.0) are unchanged
 ]
 # The job runs, its result is printed, then rolled back: the uninstall steps that follow
 # remove the demo data, which the offers it grants would reference.

@@ -22,9 +22,9 @@ import odoo
 from odoo import fields
 
 SLEEPERS = 150
-# CPU lowered from Odoo's 60 s to 20 s: one call of the job then works 1 s (a twentieth),
-# a few members; an idle cron worker sleeps 60-69 s between polls without a heartbeat,
-# so its real-time limit cannot go below that.
+# CPU lowered from Odoo's 60 s to 20 s: the job's calls then work 2 s a pass of the cron
+# worker (care_helpers.cron_chunk_seconds), a few members; an idle cron worker sleeps
+# 60-69 s between polls without a heartbeat, so its real-time limit cannot go below that.
 LIMITS = ["--limit-time-cpu=20", "--limit-time-real=60", "--limit-time-real-cron=80"]
 KILLED = re.compile(r"CPU time limit|virtual real time limit|killing|Timeout|WorkerCron .* max age")
 

@@ -82,3 +82,22 @@ def generate(env, customers, seed=0.42):
 def customer_ids(env):
     env.cr.execute(SQL("SELECT id FROM res_partner WHERE ref = %s ORDER BY id", TAG))
     return [r[0] for r in env.cr.fetchall()]
+
+
+def campaign_on_everyone(env, name):
+    """A draft win-back campaign of ``name`` on every lapsing customer (every segment, one
+    order or more, no holdout), offering a coupon of 10 of its own gesture type."""
+    gesture_type = env["loyalty.gesture.type"].create(
+        {"name": f"{name} coupon", "default_value": 10, "max_value": 50}
+    )
+    return env["winback.campaign"].create(
+        {
+            "name": name,
+            "segment_at_risk": True,
+            "segment_dormant": True,
+            "segment_lost": True,
+            "holdout_percent": 0,
+            "min_orders": 1,
+            "gesture_type_id": gesture_type.id,
+        }
+    )

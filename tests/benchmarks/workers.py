@@ -54,20 +54,7 @@ def prepare(db, customers):
                 "groups_id": [(6, 0, [env.ref("loyalty_gesture.group_care_manager").id])],
             }
         )
-        gesture_type = env["loyalty.gesture.type"].create(
-            {"name": "Bench workers coupon", "default_value": 10, "max_value": 50}
-        )
-        campaign = env["winback.campaign"].create(
-            {
-                "name": "Bench workers",
-                "segment_at_risk": True,
-                "segment_dormant": True,
-                "segment_lost": True,
-                "holdout_percent": 0,
-                "min_orders": 1,
-                "gesture_type_id": gesture_type.id,
-            }
-        )
+        campaign = datagen.campaign_on_everyone(env, "Bench workers")
         print(f"[workers] {customers} customers prepared in {time.perf_counter() - start:.0f} s")
         return campaign.id
 

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .care_attention_rule import ORDER_EVENTS
-from .care_helpers import CronClock, background_notice, cron_due_since
+from .care_helpers import CronClock, background_notice, cron_due_since, hand_over_cron_pass
 
 
 class CareAttentionRule(models.Model):
@@ -45,7 +45,10 @@ class CareAttentionRule(models.Model):
         """
         if since is None:
             since = self._attention_pass_start()
-        clock = CronClock()
+        clock = CronClock(self.env)
+        if clock.late:
+            hand_over_cron_pass(self.env)
+            return 0
         fired, ended = 0, []
         while True:
             rule = self._claim_rule(since, exclude=ended)

@@ -4,7 +4,7 @@ import time
 from datetime import timedelta
 
 from odoo import fields
-from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
+from odoo.service.server import SLEEP_INTERVAL
 from odoo.tools import config
 
 
@@ -48,33 +48,52 @@ def dialog_action(env, xmlid, context):
 
 
 def cron_chunk_seconds():
-    """How long one call of a scheduled action may work before it returns and reports
-    what remains (``ir.cron._notify_progress``), so that Odoo calls it again.
+    """How long the calls of one scheduled action may work in one pass of a cron worker,
+    before the action returns and reports what remains so that Odoo calls it again.
 
-    In workers mode one cron worker runs up to ``MAX_BATCH_PER_CRON_JOB`` calls of a job,
-    and the other ready jobs, under a single ``limit_time_cpu`` / ``limit_time_real``
-    (``limit_time_real_cron`` when set): a call takes a twentieth of the smallest limit,
-    3 s with Odoo's defaults, so ten calls stay inside half of it.
+    In workers mode a cron worker pings its watchdog, sleeps (up to ``SLEEP_INTERVAL``
+    + 9 s unless a trigger wakes it), then runs every ready job, each up to
+    ``MAX_BATCH_PER_CRON_JOB`` calls: all of it under one ``limit_time_real`` (or
+    ``limit_time_real_cron``) and one ``limit_time_cpu``. An action gets a tenth of
+    what the longest sleep leaves of them (5 s with Odoo's defaults): ten actions ready
+    at once, and Email Marketing's queue beside them, still fit.
     """
     real = config["limit_time_real_cron"]
     if not real or real < 0:
         real = config["limit_time_real"]
+    if real and real > 0:
+        real = max(real - (SLEEP_INTERVAL + 10), real / 4)
     limits = [limit for limit in (config["limit_time_cpu"], real) if limit and limit > 0]
-    return min(limits, default=120) / (2 * MAX_BATCH_PER_CRON_JOB)
+    return min(limits, default=50) / 10
 
 
 # Seconds one row of each kind of chunk took last, in this process (see CronClock).
 _ROW_SECONDS = {}
 # The pace assumed before the first chunk of a kind: ``maximum`` rows in this many seconds.
 _FIRST_GUESS_SECONDS = 3.0
+# Where the calls of one job in one pass of a cron worker keep the time the first began:
+# Odoo makes them all on the same cursor (``ir.cron._run_job``).
+PASS_STARTED = "care_cron_pass_started"
 
 
 class CronClock:
-    """The time left to one call of a scheduled action (see :func:`cron_chunk_seconds`),
-    and how many rows the next chunk may take to end within it."""
+    """The time left to a scheduled action in this pass of the cron worker (see
+    :func:`cron_chunk_seconds`), and how many rows the next chunk may take to end
+    within it.
 
-    def __init__(self, seconds=None):
-        self.deadline = time.monotonic() + (seconds or cron_chunk_seconds())
+    Odoo calls an action that reports work left up to ten times in a row; the time is
+    the pass's, not each call's, so those calls share it. ``late`` says that an earlier
+    call of the pass spent it: the call then hands over (:func:`hand_over_cron_pass`).
+    Called outside a scheduled action (tests, shell), each call has the whole time.
+    """
+
+    def __init__(self, env=None, seconds=None):
+        now = time.monotonic()
+        started = now
+        if env is not None and env.context.get("cron_id"):
+            started = env.cr.cache.setdefault(PASS_STARTED, now)
+        self.deadline = started + (seconds or cron_chunk_seconds())
+        self.late = now >= self.deadline
 
     def expired(self):
         return time.monotonic() >= self.deadline
@@ -90,6 +109,17 @@ class CronClock:
         """Remember the pace of a chunk of ``rows`` rows of ``kind`` that took ``seconds``."""
         if rows:
             _ROW_SECONDS[kind] = seconds / rows
+
+
+def hand_over_cron_pass(env):
+    """End a call of a scheduled action whose time in this pass is spent (``CronClock
+    .late``), doing nothing: Odoo then moves on to the other ready jobs, and the pass
+    ends, pinging the worker's watchdog. A trigger brings the action back in the next
+    pass (it outlives this one: Odoo removes only the triggers older than the pass)."""
+    cron_id = env.context.get("cron_id")
+    if cron_id:
+        # sudo: the running action's own schedule
+        env["ir.cron"].sudo().browse(cron_id)._trigger()
 
 
 def cron_due_since(env, triggers=True):

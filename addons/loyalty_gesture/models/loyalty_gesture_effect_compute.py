@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
-from .care_helpers import CronClock, commit_cron_chunk, cron_due_since
+from .care_helpers import CronClock, commit_cron_chunk, cron_due_since, hand_over_cron_pass
 from .loyalty_gesture_effect import (
     CASE_TABLE,
     DEFAULT_STRENGTH,
@@ -38,7 +38,10 @@ class LoyaltyGestureEffect(models.Model):
         """
         if since is None:
             since = cron_due_since(self.env)
-        clock = CronClock()
+        clock = CronClock(self.env)
+        if clock.late:
+            hand_over_cron_pass(self.env)
+            return 0
         done = self.env["res.company"]
         while since:
             company = self._claim_company(since, exclude=done)

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .care_helpers import CronClock, commit_cron_chunk
+from .care_helpers import CronClock, commit_cron_chunk, hand_over_cron_pass
 
 
 class LoyaltyPointsLot(models.Model):
@@ -171,8 +171,11 @@ class LoyaltyPointsLot(models.Model):
         """``handle(cards, domain)`` on batches of claimed cards with lots in ``domain``,
         each committed as a scheduled action, for the time of one call (one batch at
         least); reports the cards left. Returns the cards handled."""
-        clock = CronClock()
+        clock = CronClock(self.env)
         done = self.env["loyalty.card"]
+        if clock.late:
+            hand_over_cron_pass(self.env)
+            return done
         while True:
             cards = self._care_claim_cards(domain, batch_size)
             if cards:

@@ -5,6 +5,8 @@ from unittest.mock import patch
 
 from odoo.tools import config
 
+from ..models.care_helpers import PASS_STARTED
+
 
 @contextlib.contextmanager
 def tiny_cron_limits():
@@ -15,6 +17,12 @@ def tiny_cron_limits():
         {"limit_time_cpu": 0.01, "limit_time_real": 0.01, "limit_time_real_cron": 0},
     ):
         yield
+
+
+def new_cron_pass(env):
+    """Start a new pass of the cron worker for the next call: Odoo makes each pass on a
+    cursor of its own, a test makes them all on one (see ``care_helpers.CronClock``)."""
+    env.cr.cache.pop(PASS_STARTED, None)
 
 
 def call_until_done(testcase, xmlid, method, *args, max_calls=200, **kwargs):

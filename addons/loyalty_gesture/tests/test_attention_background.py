@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from . import attention_common
-from .cron_common import call_until_done, tiny_cron_limits
+from .cron_common import call_until_done, new_cron_pass, tiny_cron_limits
 
 CRON = "loyalty_gesture.ir_cron_care_attentions"
 
@@ -22,6 +22,7 @@ class TestAttentionRunInBackground(attention_common.AttentionCase):
         time tomorrow), with the limits lowered: one batch per call."""
         cron = self.env.ref(CRON)
         cron.nextcall = fields.Datetime.now() + timedelta(days=1)
+        new_cron_pass(self.env)
         with tiny_cron_limits():
             return self.Rule.with_context(cron_id=cron.id)._cron_process()
 

@@ -3,15 +3,19 @@ and reports what is left; the calls end with the same result as one big run, not
 twice, and two workers at once never handle the same card twice."""
 
 import threading
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError
+from odoo.service.server import SLEEP_INTERVAL
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
+from ..models.care_helpers import CronClock, cron_chunk_seconds
 from . import points_common
 from .concurrency import committed_env, run_twice_at_once
 from .cron_common import call_until_done, tiny_cron_limits
@@ -44,6 +48,31 @@ class TestPointsInChunks(points_common.PointsLotCase):
         for card in cards:
             self.assertEqual(self.expiry_lines(card).mapped("used"), [10.0], "once, not twice")
             self.assertEqual(self.lots(card).mapped("state"), ["expired"])
+
+    def test_a_call_after_the_pass_time_hands_over(self):
+        """Odoo calls an action reporting work left up to ten times in one pass of a cron
+        worker, whose watchdog waits for the whole pass: the calls share the pass's time,
+        and one that finds it spent does nothing and triggers the action for the next."""
+        cards = self.make_cards(2)
+        cron = self.env.ref(EXPIRY)
+        in_cron = self.Lot.with_context(cron_id=cron.id)
+        triggers = self.env["ir.cron.trigger"].with_context(active_test=False)
+        before = triggers.search_count([("cron_id", "=", cron.id)])
+        with freeze_time("2026-02-01", tick=True), tiny_cron_limits():
+            self.assertFalse(CronClock(in_cron.env).late, "the pass's first call")
+            time.sleep(0.01)
+            self.assertTrue(CronClock(in_cron.env).late, "a later call of the same pass")
+            self.assertFalse(CronClock(self.env).late, "outside a scheduled action: a call's own")
+            self.assertFalse(in_cron._cron_expire_points(), "nothing done")
+        self.assertEqual(cards.mapped("points"), [10.0, 10.0])
+        self.assertEqual(triggers.search_count([("cron_id", "=", cron.id)]), before + 1)
+
+    def test_ten_actions_fit_a_pass_after_the_longest_sleep(self):
+        defaults = {"limit_time_cpu": 60, "limit_time_real": 120, "limit_time_real_cron": -1}
+        with patch.dict(config.options, defaults):
+            seconds = cron_chunk_seconds()
+        self.assertEqual(seconds, 5.0)
+        self.assertLessEqual(SLEEP_INTERVAL + 10 + 10 * seconds, 120)
 
     def test_reminder_calls_end_as_one_run(self):
         cards = self.make_cards(5)

@@ -2,7 +2,11 @@ import re
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, commit_cron_chunk
+from odoo.addons.loyalty_gesture.models.care_helpers import (
+    CronClock,
+    commit_cron_chunk,
+    hand_over_cron_pass,
+)
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -136,7 +140,10 @@ class SatisfactionRequest(models.Model):
         each batch claims its rows (``SKIP LOCKED``) and a request leaves its state when
         handled; as a scheduled action each batch is committed.
         """
-        clock = CronClock()
+        clock = CronClock(self.env)
+        if clock.late:
+            hand_over_cron_pass(self.env)
+            return 0
         done = 0
         while True:
             handled = (

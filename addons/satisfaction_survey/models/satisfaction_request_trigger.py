@@ -3,7 +3,11 @@ from datetime import datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, commit_cron_chunk
+from odoo.addons.loyalty_gesture.models.care_helpers import (
+    CronClock,
+    commit_cron_chunk,
+    hand_over_cron_pass,
+)
 from odoo.tools import SQL
 
 from .satisfaction_request import _new_token
@@ -139,7 +143,10 @@ class SatisfactionRequest(models.Model):
         reported so that Odoo calls again. Several workers: each batch claims its
         company's row (``SKIP LOCKED``).
         """
-        clock = CronClock()
+        clock = CronClock(self.env)
+        if clock.late:
+            hand_over_cron_pass(self.env)
+            return self.browse()
         created = self.sudo()  # sudo: the cron asks for every customer
         companies = self.env["res.company"].search(
             [("satisfaction_relationship_trigger", "=", True)]

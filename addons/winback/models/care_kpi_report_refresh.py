@@ -1,7 +1,7 @@
 import time
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, hand_over_cron_pass
 from odoo.tools import SQL
 
 from .care_kpi_report import GESTURE_DAYS, REFRESH_MONTHS, RETENTION_MONTHS, _month
@@ -41,7 +41,10 @@ class CareKpiReport(models.Model):
     def _cron_refresh(self):
         """Scheduled action: refresh the companies marked (or all of them) within one
         call's time; returns the companies remaining (reported to the cron as well)."""
-        done, remaining = self._refresh_due(CronClock())
+        clock = CronClock(self.env)
+        if clock.late:
+            return hand_over_cron_pass(self.env)
+        done, remaining = self._refresh_due(clock)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining
 

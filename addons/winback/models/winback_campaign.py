@@ -210,20 +210,23 @@ class WinbackCampaign(models.Model):
     @api.depends("gesture_type_id")
     def _compute_offer_value(self):
         for campaign in self:
-            gesture_type = campaign.gesture_type_id
-            if gesture_type and not gesture_type._is_valued():
-                campaign.offer_value = campaign._derived_offer_value()
-            else:
-                campaign.offer_value = gesture_type.default_value
+            campaign.offer_value = campaign._default_offer_value(campaign.gesture_type_id)
 
-    def _derived_offer_value(self):
+    def _default_offer_value(self, gesture_type):
+        """An offer's value until the manager chooses one: the type's default, or for a
+        type whose value is not chosen, the value the gesture pipeline gives it."""
+        if gesture_type and not gesture_type._is_valued():
+            return self._derived_offer_value(gesture_type)
+        return gesture_type.default_value
+
+    def _derived_offer_value(self, gesture_type):
         """The value the gesture pipeline gives an offer whose value is not chosen (a gift,
-        a free delivery...): the value of a draft gesture of the campaign's type."""
+        a free delivery...): the value of a draft gesture of ``gesture_type``."""
         self.ensure_one()
-        if not self.gesture_type_id:
+        if not gesture_type:
             return 0.0
         draft = self.env["loyalty.gesture"].new(
-            {"type_id": self.gesture_type_id.id, "company_id": self.company_id.id}
+            {"type_id": gesture_type.id, "company_id": self.company_id.id}
         )
         return draft.value
 
@@ -280,36 +283,44 @@ class WinbackCampaign(models.Model):
             gesture_type = campaign.gesture_type_id
             if not gesture_type:
                 continue
-            top = gesture_type.max_value
-            for value in (campaign.offer_value, campaign.reminder_offer_value):
-                if top and value > top:
-                    raise ValidationError(
-                        self.env._(
-                            'The offer of %(value)s is above the maximum of %(max)s for "%(type)s".',
-                            value=value,
-                            max=top,
-                            type=gesture_type.display_name,
-                        )
-                    )
-            if gesture_type._is_valued():
-                continue
-            if campaign.reminder_offer_value:
+            campaign._check_offer_value(gesture_type, campaign.offer_value)
+            campaign._check_offer_maximum(gesture_type, campaign.reminder_offer_value)
+            if campaign.reminder_offer_value and not gesture_type._is_valued():
                 raise ValidationError(
                     self.env._(
                         '"%(type)s" is not a valued gesture: the reminder cannot offer more.',
                         type=gesture_type.display_name,
                     )
                 )
-            derived = campaign._derived_offer_value()
-            if campaign.currency_id.compare_amounts(campaign.offer_value, derived):
-                raise ValidationError(
-                    self.env._(
-                        'The value of a "%(type)s" offer is set by its gesture type (%(value)s), '
-                        "not by the campaign.",
-                        type=gesture_type.display_name,
-                        value=derived,
-                    )
+
+    def _check_offer_value(self, gesture_type, value):
+        """An offer of ``value`` stays under its type's maximum; a type whose value is
+        not chosen takes the value the gesture pipeline gives it."""
+        self._check_offer_maximum(gesture_type, value)
+        if gesture_type._is_valued():
+            return
+        derived = self._derived_offer_value(gesture_type)
+        if self.currency_id.compare_amounts(value, derived):
+            raise ValidationError(
+                self.env._(
+                    'The value of a "%(type)s" offer is set by its gesture type (%(value)s), '
+                    "not by the campaign.",
+                    type=gesture_type.display_name,
+                    value=derived,
                 )
+            )
+
+    def _check_offer_maximum(self, gesture_type, value):
+        top = gesture_type.max_value
+        if top and value > top:
+            raise ValidationError(
+                self.env._(
+                    'The offer of %(value)s is above the maximum of %(max)s for "%(type)s".',
+                    value=value,
+                    max=top,
+                    type=gesture_type.display_name,
+                )
+            )
 
     @api.constrains("email_template_id", "reminder_template_id")
     def _check_templates(self):

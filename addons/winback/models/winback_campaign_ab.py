@@ -73,24 +73,8 @@ class WinbackCampaign(models.Model):
 
     @api.depends("gesture_type_b_id")
     def _compute_offer_value_b(self):
-        # as offer A (_compute_offer_value): the type's default, or the value the gesture
-        # pipeline derives for offers whose value is not chosen
         for campaign in self:
-            gesture_type = campaign.gesture_type_b_id
-            if gesture_type and not gesture_type._is_valued():
-                campaign.offer_value_b = campaign._derived_offer_value_b()
-            else:
-                campaign.offer_value_b = gesture_type.default_value
-
-    def _derived_offer_value_b(self):
-        """``_derived_offer_value`` for offer B."""
-        self.ensure_one()
-        if not self.gesture_type_b_id:
-            return 0.0
-        draft = self.env["loyalty.gesture"].new(
-            {"type_id": self.gesture_type_b_id.id, "company_id": self.company_id.id}
-        )
-        return draft.value
+            campaign.offer_value_b = campaign._default_offer_value(campaign.gesture_type_b_id)
 
     @api.depends("state", "ab_test", "ab_test_percent", "ab_winner", "date_start", "ab_min_days")
     def _compute_ab_winner_ready(self):
@@ -137,7 +121,8 @@ class WinbackCampaign(models.Model):
                 )
             if campaign.offer_value_b < 0:
                 raise ValidationError(self.env._("The value of offer B cannot be negative."))
-            campaign._check_offer_b()
+            if campaign.gesture_type_b_id:
+                campaign._check_offer_value(campaign.gesture_type_b_id, campaign.offer_value_b)
             if campaign.ab_test:
                 campaign._check_ab_offers()
 
@@ -167,33 +152,6 @@ class WinbackCampaign(models.Model):
                 self.env._(
                     "The reminder of an A/B test cannot add an offer: it would blur the "
                     "comparison of offers A and B."
-                )
-            )
-
-    def _check_offer_b(self):
-        self.ensure_one()
-        gesture_type = self.gesture_type_b_id
-        if not gesture_type:
-            return
-        if gesture_type.max_value and self.offer_value_b > gesture_type.max_value:
-            raise ValidationError(
-                self.env._(
-                    'The offer of %(value)s is above the maximum of %(max)s for "%(type)s".',
-                    value=self.offer_value_b,
-                    max=gesture_type.max_value,
-                    type=gesture_type.display_name,
-                )
-            )
-        if gesture_type._is_valued():
-            return
-        derived = self._derived_offer_value_b()
-        if self.currency_id.compare_amounts(self.offer_value_b, derived):
-            raise ValidationError(
-                self.env._(
-                    'The value of a "%(type)s" offer is set by its gesture type (%(value)s), '
-                    "not by the campaign.",
-                    type=gesture_type.display_name,
-                    value=derived,
                 )
             )
 
@@ -328,23 +286,7 @@ class WinbackCampaign(models.Model):
         if not self.ab_test:
             return
         self._check_ab_offers()
-        gesture_type = self.gesture_type_b_id
-        if not gesture_type.active:
-            raise UserError(
-                self.env._("Gesture type %(type)s is archived.", type=gesture_type.name)
-            )
-        if gesture_type._is_valued():
-            if self.offer_value_b <= 0:
-                raise UserError(
-                    self.env._(
-                        'Give the "%(type)s" offer a positive value.', type=gesture_type.name
-                    )
-                )
-            return
-        derived = self._derived_offer_value_b()
-        if self.currency_id.compare_amounts(self.offer_value_b, derived):
-            # sudo: the value of this kind of offer is derived by the server, not chosen
-            self.sudo().offer_value_b = derived
+        self._check_grantable(self.gesture_type_b_id, "offer_value_b")
 
     def _target(self):
         """Then draw the new members' offers (see ``_draw_offer_variants``)."""

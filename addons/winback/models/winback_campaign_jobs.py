@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.addons.loyalty_gesture.models.care_helpers import (
     CronClock,
     commit_cron_chunk,
+    hand_over_cron_pass,
     report_cron_progress,
 )
 from odoo.tools import SQL
@@ -104,7 +105,9 @@ class WinbackCampaign(models.Model):
         """Targeting, D0, reminders, calls and what the mailings sent, a chunk at a time while this call's time
         lasts (see ``care_helpers.cron_chunk_seconds``); then, with nothing left, the
         results of every campaign. Safe to rerun and to run on several workers at once."""
-        clock = CronClock()
+        clock = CronClock(self.env)
+        if clock.late:
+            return hand_over_cron_pass(self.env)
         done = 0
         for kind, chunk, maximum in (
             ("target", self._job_target_chunk, 1),

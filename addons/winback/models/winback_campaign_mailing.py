@@ -4,12 +4,8 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .mailing_mailing import MEMBER_MODEL
+from .mailing_mailing import MEMBER_MODEL, STEP_LINKS
 
-# The member's link to the mailing of each step: the step's recipients are exactly the
-# members the campaign queued on it (members emailed before the steps were mailings
-# have none, and are never emailed twice).
-STEP_LINKS = {"d0": "d0_mailing_id", "reminder": "reminder_mailing_id"}
 # Trace statuses: the email went out / it will not go to this address. An error of the
 # sending side (the mail server unreachable, no sender) is no answer about the customer:
 # Email Marketing's *Retry* sends it again, so it is left for a later pass.

@@ -13,7 +13,11 @@ class WinbackCampaign(models.Model):
         """Before anything is sent: an offer of a valued type has a positive value; the
         value of another kind of offer is the one the gesture pipeline gives it today."""
         self.ensure_one()
-        gesture_type = self.gesture_type_id
+        self._check_grantable(self.gesture_type_id, "offer_value")
+
+    def _check_grantable(self, gesture_type, value_field):
+        """``_check_offer_grantable`` for the offer of ``gesture_type`` valued by
+        ``value_field``."""
         if not gesture_type:
             return
         if not gesture_type.active:
@@ -21,17 +25,17 @@ class WinbackCampaign(models.Model):
                 self.env._("Gesture type %(type)s is archived.", type=gesture_type.name)
             )
         if gesture_type._is_valued():
-            if self.offer_value <= 0:
+            if self[value_field] <= 0:
                 raise UserError(
                     self.env._(
                         'Give the "%(type)s" offer a positive value.', type=gesture_type.name
                     )
                 )
             return
-        derived = self._derived_offer_value()
-        if self.currency_id.compare_amounts(self.offer_value, derived):
+        derived = self._derived_offer_value(gesture_type)
+        if self.currency_id.compare_amounts(self[value_field], derived):
             # sudo: the value of this kind of offer is derived by the server, not chosen
-            self.sudo().offer_value = derived
+            self.sudo()[value_field] = derived
 
     def _committed_cost(self):
         """What the campaign has committed so far, as its budget counts it: each offer

@@ -1,5 +1,9 @@
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, background_notice
+from odoo.addons.loyalty_gesture.models.care_helpers import (
+    CronClock,
+    background_notice,
+    hand_over_cron_pass,
+)
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_date
 
@@ -63,7 +67,10 @@ class WinbackCustomerScore(models.Model):
         Safe for several cron workers: a company being scored by another transaction
         is skipped (advisory lock); rerunning on the same day changes nothing.
         """
-        done, remaining = self._compute_due_scores(CronClock(), batch, chunk_rows)
+        clock = CronClock(self.env)
+        if clock.late:
+            return hand_over_cron_pass(self.env)
+        done, remaining = self._compute_due_scores(clock, batch, chunk_rows)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining
 

@@ -80,6 +80,30 @@ class WinbackCase(CareCase):
             cls._history(sleepers[-1], [400, 300, 250], amount=100 + i)
         return sleepers
 
+    @classmethod
+    def _sleeper_campaign(cls, pattern, count, **values):
+        """``count`` scored sleepers (``cls.sleepers``, see ``_sleepers``) and a draft
+        campaign of the Care manager's on them: dormant and lost customers of two orders
+        or more, no holdout, the test gesture type, then ``values``."""
+        cls.sleepers = cls._sleepers(pattern, count)
+        cls.env["winback.customer.score"]._compute_company_scores(cls.company)
+        return (
+            cls.env["winback.campaign"]
+            .with_user(cls.manager)
+            .create(
+                {
+                    "company_id": cls.company.id,
+                    "segment_dormant": True,
+                    "segment_lost": True,
+                    "min_orders": 2,
+                    "holdout_percent": 0,
+                    "gesture_type_id": cls.gesture_type.id,
+                    "partner_domain": f"[('id', 'in', {cls.sleepers.ids})]",
+                    **values,
+                }
+            )
+        )
+
     def _score(self, partner, company=None):
         return self.scores.search(
             [("partner_id", "=", partner.id), ("company_id", "=", (company or self.company).id)]

@@ -17,22 +17,9 @@ class FunnelCase(common.WinbackCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sleepers = cls._sleepers("Funnel Sleeper {:02d}", 40)  # a holdout at 30 %: never empty
-        cls.env["winback.customer.score"]._compute_company_scores(cls.company)
-        cls.campaign = (
-            cls.env["winback.campaign"]
-            .with_user(cls.manager)
-            .create(
-                {
-                    "name": "Funnel",
-                    "company_id": cls.company.id,
-                    "segment_dormant": True,
-                    "segment_lost": True,
-                    "holdout_percent": 30,
-                    "gesture_type_id": cls.gesture_type.id,
-                    "window_days": 90,
-                }
-            )
+        # a holdout at 30 % of 40: never empty
+        cls.campaign = cls._sleeper_campaign(
+            "Funnel Sleeper {:02d}", 40, name="Funnel", holdout_percent=30, window_days=90
         )
         cls.campaign.action_start()
         campaigns = cls.env["winback.campaign"]

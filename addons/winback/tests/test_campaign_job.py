@@ -14,24 +14,7 @@ class TestCampaignJob(common.WinbackCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sleepers = cls._sleepers("Napper {:02d}", 9)
-        cls.env["winback.customer.score"]._compute_company_scores(cls.company)
-        cls.campaign = (
-            cls.env["winback.campaign"]
-            .with_user(cls.manager)
-            .create(
-                {
-                    "name": "In the background",
-                    "company_id": cls.company.id,
-                    "segment_dormant": True,
-                    "segment_lost": True,
-                    "min_orders": 2,
-                    "holdout_percent": 0,
-                    "gesture_type_id": cls.gesture_type.id,
-                    "partner_domain": f"[('id', 'in', {cls.sleepers.ids})]",
-                }
-            )
-        )
+        cls.campaign = cls._sleeper_campaign("Napper {:02d}", 9, name="In the background")
         cls.jobs = cls.env["ir.cron"].search([("code", "like", "_cron_process_campaigns")])
 
     def _call_job_once(self):

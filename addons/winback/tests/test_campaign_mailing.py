@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.addons.loyalty_gesture.tests.common import load_migration
@@ -6,6 +7,7 @@ from odoo.addons.mail.tests.common import MockEmail
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
+from ..models import mailing_mailing
 from ..models.winback_campaign_member_offer import SAMPLE_CODE
 from . import common
 
@@ -14,21 +16,8 @@ class MailingCase(common.WinbackCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sleepers = cls._sleepers("Sleeper {:02d}", 6)
-        cls.env["winback.customer.score"]._compute_company_scores(cls.company)
-        cls.campaign = (
-            cls.env["winback.campaign"]
-            .with_user(cls.manager)
-            .create(
-                {
-                    "name": "Come back by email",
-                    "company_id": cls.company.id,
-                    "holdout_percent": 0,
-                    "gesture_type_id": cls.gesture_type.id,
-                    "min_orders": 2,
-                    "reminder_days": 3,
-                }
-            )
+        cls.campaign = cls._sleeper_campaign(
+            "Sleeper {:02d}", 6, name="Come back by email", reminder_days=3
         )
 
     def _logs(self, state="sent"):
@@ -82,6 +71,28 @@ class TestStepMailings(MockEmail, MailingCase):
         self._run_campaign_job()
         self.assertEqual(self._traces(self.campaign), traces)
         self.assertEqual(len(self._logs()), 6)
+
+    def test_a_step_goes_out_a_slice_per_pass_of_the_queue(self):
+        """Email Marketing renders every remaining recipient in one call of its cron (a
+        big campaign's D0 would outlast a cron worker's limits): a step mailing gives it
+        a slice, then waits in the queue for the next pass."""
+        self.campaign.with_user(self.manager).action_start()
+        for _call in range(5):
+            self.env["winback.campaign"]._cron_process_campaigns()
+        mailing = self.campaign.sudo().mailing_ids
+        self.assertEqual(len(self.campaign.member_ids.filtered("d0_mailing_id")), 6)
+        queue = self.env["mailing.mailing"].sudo()
+        with patch.object(mailing_mailing, "SEND_SLICE", 4), self.mock_mail_gateway():
+            queue._process_mass_mailing_queue()
+            self.assertEqual(len(self._traces(self.campaign)), 4, "one slice")
+            self.assertEqual(mailing.state, "in_queue", "back in the queue for the rest")
+            queue._process_mass_mailing_queue()
+            self.assertEqual(len(self._traces(self.campaign)), 6)
+            self.assertEqual(mailing.state, "done", "nothing left: out of the queue")
+            queue._process_mass_mailing_queue()
+        traces = self._traces(self.campaign)
+        self.assertEqual(sorted(traces.mapped("res_id")), sorted(self.campaign.member_ids.ids))
+        self.assertEqual(len(self._mails), 6, "each member once")
 
     def test_policy_applies_when_the_step_goes(self):
         """A customer blacklisted or bounced between the offer and the email gets no
