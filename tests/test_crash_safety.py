@@ -549,6 +549,35 @@ class TestWinbackCronsCrash(CrashCase):
             lost=8 - rerun["contacted"],
         )
 
+    def test_a_step_mailing_another_worker_holds_is_left_to_it(self):
+        """The job queuing a step mailing that another worker holds (Email Marketing's
+        queue sending a slice of it) goes on without it, instead of failing its chunk on
+        the concurrent update; the job's requeue chunk takes the mailing once free."""
+
+        def prepare(env):
+            campaign, _partners = self._campaign_setup(env, "Held mailing")
+            mailing = campaign._step_mailing("d0")
+            mailing.sudo().state = "done"  # a slice went out, the rest not queued yet
+            return mailing.id
+
+        mailing_id = self.setup(prepare)
+
+        def queue(env):
+            mailing = env["mailing.mailing"].browse(mailing_id)
+            mailing._winback_queue()
+            return mailing.state
+
+        with self.registry.cursor() as holder:
+            holder.execute("SELECT id FROM mailing_mailing WHERE id = %s FOR UPDATE", [mailing_id])
+            self.assertEqual(self.setup(queue), "done", "left to the worker holding it")
+            holder.rollback()
+
+        def requeue(env):
+            taken = env["winback.campaign"]._job_requeue_chunk(10)
+            return taken, env["mailing.mailing"].browse(mailing_id).state
+
+        self.assertEqual(self.setup(requeue), (1, "in_queue"), "back in the queue once free")
+
     def test_campaign_member_insert_crash(self):
         """Members are inserted in one statement: the 3rd member fails, none is half-in."""
 
