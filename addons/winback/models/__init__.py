@@ -24,6 +24,7 @@ from . import (
     winback_campaign_member_ab,
     winback_campaign_member_mailing,
     winback_campaign_member_offer,
+    winback_campaign_offer,
     winback_campaign_report,
     winback_campaign_results,
     winback_campaign_segment,
