@@ -27,7 +27,7 @@ class LoyaltyGestureEffect(models.Model):
     @api.model
     def _cron_compute(self, since=None):
         """Recompute the companies not computed since the run became due (nightly, or
-        *Recompute now*), one company after another for the time of one call
+        *Recompute now*), one company after another for the time of a cron pass
         (:class:`CronClock`, one company at least); reports the companies left so that
         Odoo calls it again.
 

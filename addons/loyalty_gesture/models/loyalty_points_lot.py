@@ -155,7 +155,7 @@ class LoyaltyPointsLot(models.Model):
     @api.model
     def _cron_expire_points(self, batch_size=500):
         """Expire the lots whose expiry date has passed, batch of cards after batch, for
-        the time of one call (:class:`CronClock`, one batch at least); reports the cards
+        the time of a cron pass (:class:`CronClock`, one batch at least); reports the cards
         left so that Odoo calls it again.
 
         Safe to rerun and on several cron workers: each batch claims its cards
@@ -169,7 +169,7 @@ class LoyaltyPointsLot(models.Model):
     @api.model
     def _care_card_batches(self, domain, batch_size, handle):
         """``handle(cards, domain)`` on batches of claimed cards with lots in ``domain``,
-        each committed as a scheduled action, for the time of one call (one batch at
+        each committed as a scheduled action, for the time of a cron pass (one batch at
         least); reports the cards left. Returns the cards handled."""
         clock = CronClock(self.env)
         done = self.env["loyalty.card"]
@@ -281,7 +281,7 @@ class LoyaltyPointsLot(models.Model):
     @api.model
     def _cron_remind_points_expiry(self, batch_size=200):
         """Email each customer whose points expire soon, once per lot, within the contact
-        policy: batch of cards after batch for the time of one call, as the expiry."""
+        policy: batch of cards after batch for the time of a cron pass, as the expiry."""
         self._care_refresh_inactivity_expiry()
         domain = self._care_reminder_domain()
         template = self.env.ref(

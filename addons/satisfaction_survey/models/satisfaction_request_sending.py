@@ -133,7 +133,7 @@ class SatisfactionRequest(models.Model):
     @api.model
     def _cron_send_due(self, batch_size=200):
         """Expire stale links, send due requests and reminders, batch after batch for the
-        time of one call (:class:`CronClock`, one batch at least); reports what is left
+        time of a cron pass (:class:`CronClock`, one batch at least); reports what is left
         so that Odoo calls it again.
 
         Safe to rerun and to run on several cron workers at once (copies of the action):

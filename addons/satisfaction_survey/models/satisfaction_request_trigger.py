@@ -138,7 +138,7 @@ class SatisfactionRequest(models.Model):
         Active: a confirmed order in the last 12 months. At most the company's daily cap
         of requests are created per day, so a large base is asked over several days; the
         sending cron then applies the survey window and the contact policy as usual.
-        Batch after batch for the time of one call (:class:`CronClock`, one batch at
+        Batch after batch for the time of a cron pass (:class:`CronClock`, one batch at
         least), committed one by one as a scheduled action; the companies left are
         reported so that Odoo calls again. Several workers: each batch claims its
         company's row (``SKIP LOCKED``).

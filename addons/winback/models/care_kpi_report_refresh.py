@@ -39,8 +39,8 @@ class CareKpiReport(models.Model):
 
     @api.model
     def _cron_refresh(self):
-        """Scheduled action: refresh the companies marked (or all of them) within one
-        call's time; returns the companies remaining (reported to the cron as well)."""
+        """Scheduled action: refresh the companies marked (or all of them) within the time
+        of a cron pass; returns the companies remaining (reported to the cron as well)."""
         clock = CronClock(self.env)
         if clock.late:
             return hand_over_cron_pass(self.env)

@@ -12,7 +12,7 @@ from odoo.addons.loyalty_gesture.models.care_helpers import (
 from odoo.tools import SQL
 
 # Most members a chunk of the campaign job takes (each chunk is one transaction); fewer
-# when the pace of the last chunk says they would not fit in the call's time.
+# when the pace of the last chunk says they would not fit in the pass's time.
 FIRST_STEP_CHUNK = 200
 STEP_CHUNK = 500
 
@@ -102,9 +102,10 @@ class WinbackCampaign(models.Model):
 
     @api.model
     def _cron_process_campaigns(self):
-        """Targeting, D0, reminders, calls and what the mailings sent, a chunk at a time while this call's time
-        lasts (see ``care_helpers.cron_chunk_seconds``); then, with nothing left, the
-        results of every campaign. Safe to rerun and to run on several workers at once."""
+        """Targeting, D0, reminders, calls and what the mailings sent, a chunk at a time
+        while the time of this pass of the cron worker lasts (``care_helpers.CronClock``);
+        then, with nothing left, the results of every campaign. Safe to rerun and to run
+        on several workers at once."""
         clock = CronClock(self.env)
         if clock.late:
             return hand_over_cron_pass(self.env)
