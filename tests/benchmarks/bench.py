@@ -439,7 +439,7 @@ def write_results(runs):
         lines.append(f"- **{op.name}**: {doc}")
     # the notes on the D0 mailing, the sections of workers.sh (several cron workers) and
     # churn_eval.sh stay
-    for section in ("d0_mailing.md", "workers.md", "churn_eval.md"):
+    for section in ("d0_mailing.md", "workers.md", "workers_intake.md", "churn_eval.md"):
         path = os.path.join(HERE, "results", section)
         if os.path.exists(path):
             lines += ["", open(path).read().rstrip("\n")]

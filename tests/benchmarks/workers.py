@@ -3,8 +3,10 @@ Odoo's default limits, with one and with two cron workers: the time until every 
 had its D0 (offer, coupon, email), duplicates, losses, workers killed.
 
 Usage (tests/benchmarks/workers.sh does it in a throwaway cluster):
-    python3 workers.py <odoo.conf> <template db> <customers> [<cron workers>...]
-Writes results/workers.json and results/workers.md (RESULTS.md includes it).
+    python3 workers.py <odoo.conf> <template db> <customers> [<cron workers>...] [--intake]
+Writes results/workers.json and results/workers.md (RESULTS.md includes it); with
+--intake, a continuous campaign's daily run taking the customers in as new entrants, into
+results/workers_intake.*.
 """
 
 import json
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 
 import datagen
 from odoo_server import free_port, start_workers_server  # tests/ (workers.sh: PYTHONPATH)
@@ -37,8 +40,11 @@ def rpc(opener, url, path, params):
     return answer["result"]
 
 
-def prepare(db, customers):
-    """Customers, their scores, a Care manager and a draft campaign on all of them."""
+def prepare(db, customers, intake=False):
+    """Customers, their scores, a Care manager and a draft campaign on all of them.
+
+    ``intake``: a continuous campaign started the day before on nobody, whose segment
+    now takes every customer in (``customers`` new entrants for its daily run)."""
     registry = odoo.modules.registry.Registry(db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -46,7 +52,7 @@ def prepare(db, customers):
         datagen.generate(env, customers)
         env["winback.customer.score"]._compute_company_scores(env.company)
         env.company.email = "care@example.com"  # the campaign's emails need a sender
-        env["res.users"].create(
+        manager = env["res.users"].create(
             {
                 "name": "Bench manager",
                 "login": LOGIN,
@@ -55,6 +61,19 @@ def prepare(db, customers):
             }
         )
         campaign = datagen.campaign_on_everyone(env, "Bench workers")
+        if intake:
+            campaign.write({"continuous": True, "partner_domain": "[('id', '=', 0)]"})
+            campaign.with_user(manager).action_start()
+            for _call in range(20):  # yesterday's run: targets nobody
+                env["winback.campaign"]._cron_process_campaigns()
+                if not env["winback.campaign"]._job_remaining():
+                    break
+            campaign.write(
+                {
+                    "partner_domain": False,
+                    "targeted_date": campaign.targeted_date - timedelta(days=1),
+                }
+            )
         print(f"[workers] {customers} customers prepared in {time.perf_counter() - start:.0f} s")
         return campaign.id
 
@@ -120,10 +139,18 @@ def given(db, campaign_id):
         return dict(zip(("offers", "emails", "coupons", "rendered"), cr.fetchone(), strict=True))
 
 
-def run(conf, base, campaign_id, cron_workers):
+def run(conf, base, campaign_id, cron_workers, intake=False):
     db = f"{base}_w{cron_workers}"
     subprocess.run(["dropdb", "--if-exists", db], check=True)
     subprocess.run(["createdb", "-T", base, db], check=True)
+    if intake:  # the day's planned run of the campaign job is due: no trigger wakes a worker
+        with odoo.sql_db.db_connect(db).cursor() as cr:
+            cr.execute(
+                "UPDATE ir_cron c SET nextcall = now() AT TIME ZONE 'UTC' FROM ir_act_server a "
+                "WHERE a.id = c.ir_actions_server_id AND a.code LIKE %s",
+                ["%_cron_process_campaigns%"],
+            )
+        odoo.sql_db.close_db(db)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = os.path.join(HERE, "results", f".workers-{cron_workers}.log")
@@ -136,14 +163,17 @@ def run(conf, base, campaign_id, cron_workers):
                     break
                 except OSError:
                     time.sleep(1)
-            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-            rpc(opener, url, "/web/session/authenticate",
-                {"db": db, "login": LOGIN, "password": LOGIN})  # fmt: skip
             started = time.monotonic()
-            rpc(opener, url, "/web/dataset/call_kw/winback.campaign/action_start",
-                {"model": "winback.campaign", "method": "action_start",
-                 "args": [[campaign_id]], "kwargs": {}})  # fmt: skip
-            answered = time.monotonic() - started
+            answered = 0.0
+            if not intake:
+                opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+                rpc(opener, url, "/web/session/authenticate",
+                    {"db": db, "login": LOGIN, "password": LOGIN})  # fmt: skip
+                started = time.monotonic()
+                rpc(opener, url, "/web/dataset/call_kw/winback.campaign/action_start",
+                    {"model": "winback.campaign", "method": "action_start",
+                     "args": [[campaign_id]], "kwargs": {}})  # fmt: skip
+                answered = time.monotonic() - started
             while True:
                 targeted, members, _p, waiting, _c, _g = state(db, campaign_id)
                 if targeted and members and not waiting:
@@ -188,12 +218,19 @@ def run(conf, base, campaign_id, cron_workers):
     return result
 
 
-def write(customers, results):
+def write(customers, results, intake=False):
     folder = os.path.join(HERE, "results")
-    with open(os.path.join(folder, "workers.json"), "w") as f:
+    name = "workers_intake" if intake else "workers"
+    with open(os.path.join(folder, f"{name}.json"), "w") as f:
         json.dump({"customers": customers, "runs": results}, f, indent=1)
+    how = (
+        "a continuous win-back campaign's daily run taking in new entrants (its planned "
+        "time due, no trigger: the cron workers come to it after their sleep) "
+        if intake
+        else "a win-back campaign started through JSON-RPC (`action_start`) "
+    )
     lines = [
-        "Several cron workers: a win-back campaign started through JSON-RPC (`action_start`) on "
+        f"Several cron workers: {how}on "
         f"an Odoo server in workers mode with Odoo's default limits ({' '.join(DEFAULT_LIMITS)}), "
         f"on {customers:,} customers: the time until every member has their D0 offer and "
         "coupon and is queued on the D0 mailing (the campaign job), then until Email "
@@ -207,8 +244,9 @@ def write(customers, results):
     ]
     for r in results:
         dup = r["duplicate_members"] + sum(r["not_one"].values())
+        start = "— (planned run)" if intake else f"{r['start_answered_s']:.2f} s"
         lines.append(
-            f"| {r['cron_workers']} | {r['members']:,} | {r['start_answered_s']:.2f} s "
+            f"| {r['cron_workers']} | {r['members']:,} | {start} "
             f"| {r['job_s']:.0f} s | {r['emails_s']:.0f} s | {r['calls']} "
             f"| {r['members'] / r['emails_s']:.0f} | {dup} | {r['lost']} | {r['killed']} |"
         )
@@ -220,23 +258,25 @@ def write(customers, results):
             f"every email is rendered, {one['job_s'] / two['job_s']:.2f} until every offer is "
             "queued (two shared cores).",
         ]
-    with open(os.path.join(folder, "workers.md"), "w") as f:
+    with open(os.path.join(folder, f"{name}.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
 def main():
-    conf, template, customers, *workers = sys.argv[1:]
+    intake = "--intake" in sys.argv
+    conf, template, customers, *workers = [a for a in sys.argv[1:] if a != "--intake"]
     customers = int(customers)
     odoo.tools.config.parse_config(["-c", conf])
     base = f"workers_{customers}"
     subprocess.run(["dropdb", "--if-exists", base], check=True)
     subprocess.run(["createdb", "-T", template, base], check=True)
-    campaign_id = prepare(base, customers)
+    campaign_id = prepare(base, customers, intake)
     odoo.modules.registry.Registry.delete(base)
     odoo.sql_db.close_db(base)
-    results = [run(conf, base, campaign_id, int(n)) for n in (workers or ["1", "2"])]
-    write(customers, results)
-    print(open(os.path.join(HERE, "results", "workers.md")).read())
+    results = [run(conf, base, campaign_id, int(n), intake) for n in (workers or ["1", "2"])]
+    write(customers, results, intake)
+    name = "workers_intake" if intake else "workers"
+    print(open(os.path.join(HERE, "results", f"{name}.md")).read())
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Several cron workers: bash tests/benchmarks/workers.sh [CUSTOMERS] [CRON_WORKERS...]
+# Several cron workers: bash tests/benchmarks/workers.sh [CUSTOMERS] [CRON_WORKERS...] [--intake]
 # (default: 100000 customers, one then two cron workers). Installs the suite without demo
 # data in a throwaway cluster, generates the customers, then starts a win-back campaign
 # through JSON-RPC on an Odoo server in workers mode with Odoo's default limits and times
