@@ -3,7 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .care_attention_rule import ORDER_EVENTS
-from .care_helpers import CronClock, background_notice, cron_due_since, hand_over_cron_pass
+from .care_helpers import CronClock, background_notice, cron_due_since
 
 
 class CareAttentionRule(models.Model):
@@ -46,8 +46,7 @@ class CareAttentionRule(models.Model):
         if since is None:
             since = self._attention_pass_start()
         clock = CronClock(self.env)
-        if clock.late:
-            hand_over_cron_pass(self.env)
+        if clock.hand_over():
             return 0
         fired, ended = 0, []
         while True:

@@ -82,9 +82,9 @@ class CronClock:
     within it.
 
     Odoo calls an action that reports work left up to ten times in a row; the time is
-    the pass's, not each call's, so those calls share it. ``late`` says that an earlier
-    call of the pass spent it: the call then hands over (:func:`hand_over_cron_pass`).
-    Called outside a scheduled action (tests, shell), each call has the whole time.
+    the pass's, not each call's, so those calls share it; a call that finds it spent
+    hands over (:meth:`hand_over`). Called outside a scheduled action (tests, shell),
+    each call has the whole time.
     """
 
     def __init__(self, env=None, seconds=None):
@@ -92,8 +92,19 @@ class CronClock:
         started = now
         if env is not None and env.context.get("cron_id"):
             started = env.cr.cache.setdefault(PASS_STARTED, now)
+        self.env = env
         self.deadline = started + (seconds or cron_chunk_seconds())
         self.late = now >= self.deadline
+
+    def hand_over(self):
+        """Whether an earlier call of this pass spent its time (``late``): the call then
+        returns doing nothing, Odoo moves on to the other ready jobs and the pass ends,
+        pinging the worker's watchdog. A trigger brings the action back in the next pass
+        (it outlives this one: Odoo removes only the triggers older than the pass)."""
+        if self.late:
+            # sudo: the running action's own schedule
+            self.env["ir.cron"].sudo().browse(self.env.context["cron_id"])._trigger()
+        return self.late
 
     def expired(self):
         return time.monotonic() >= self.deadline
@@ -109,17 +120,6 @@ class CronClock:
         """Remember the pace of a chunk of ``rows`` rows of ``kind`` that took ``seconds``."""
         if rows:
             _ROW_SECONDS[kind] = seconds / rows
-
-
-def hand_over_cron_pass(env):
-    """End a call of a scheduled action whose time in this pass is spent (``CronClock
-    .late``), doing nothing: Odoo then moves on to the other ready jobs, and the pass
-    ends, pinging the worker's watchdog. A trigger brings the action back in the next
-    pass (it outlives this one: Odoo removes only the triggers older than the pass)."""
-    cron_id = env.context.get("cron_id")
-    if cron_id:
-        # sudo: the running action's own schedule
-        env["ir.cron"].sudo().browse(cron_id)._trigger()
 
 
 def cron_due_since(env, triggers=True):

@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, split_every
 
-from .care_helpers import CronClock, commit_cron_chunk, cron_due_since, hand_over_cron_pass
+from .care_helpers import CronClock, commit_cron_chunk, cron_due_since
 from .loyalty_gesture_effect import (
     CASE_TABLE,
     DEFAULT_STRENGTH,
@@ -39,8 +39,7 @@ class LoyaltyGestureEffect(models.Model):
         if since is None:
             since = cron_due_since(self.env)
         clock = CronClock(self.env)
-        if clock.late:
-            hand_over_cron_pass(self.env)
+        if clock.hand_over():
             return 0
         done = self.env["res.company"]
         while since:

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .care_helpers import CronClock, commit_cron_chunk, hand_over_cron_pass
+from .care_helpers import CronClock, commit_cron_chunk
 
 
 class LoyaltyPointsLot(models.Model):
@@ -173,8 +173,7 @@ class LoyaltyPointsLot(models.Model):
         least); reports the cards left. Returns the cards handled."""
         clock = CronClock(self.env)
         done = self.env["loyalty.card"]
-        if clock.late:
-            hand_over_cron_pass(self.env)
+        if clock.hand_over():
             return done
         while True:
             cards = self._care_claim_cards(domain, batch_size)

@@ -2,11 +2,7 @@ import re
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import (
-    CronClock,
-    commit_cron_chunk,
-    hand_over_cron_pass,
-)
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, commit_cron_chunk
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -141,8 +137,7 @@ class SatisfactionRequest(models.Model):
         handled; as a scheduled action each batch is committed.
         """
         clock = CronClock(self.env)
-        if clock.late:
-            hand_over_cron_pass(self.env)
+        if clock.hand_over():
             return 0
         done = 0
         while True:

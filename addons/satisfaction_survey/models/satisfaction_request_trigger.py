@@ -3,11 +3,7 @@ from datetime import datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import (
-    CronClock,
-    commit_cron_chunk,
-    hand_over_cron_pass,
-)
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, commit_cron_chunk
 from odoo.tools import SQL
 
 from .satisfaction_request import _new_token
@@ -144,8 +140,7 @@ class SatisfactionRequest(models.Model):
         company's row (``SKIP LOCKED``).
         """
         clock = CronClock(self.env)
-        if clock.late:
-            hand_over_cron_pass(self.env)
+        if clock.hand_over():
             return self.browse()
         created = self.sudo()  # sudo: the cron asks for every customer
         companies = self.env["res.company"].search(

@@ -1,7 +1,7 @@
 import time
 
 from odoo import api, fields, models
-from odoo.addons.loyalty_gesture.models.care_helpers import CronClock, hand_over_cron_pass
+from odoo.addons.loyalty_gesture.models.care_helpers import CronClock
 from odoo.tools import SQL
 
 from .care_kpi_report import GESTURE_DAYS, REFRESH_MONTHS, RETENTION_MONTHS, _month
@@ -42,8 +42,8 @@ class CareKpiReport(models.Model):
         """Scheduled action: refresh the companies marked (or all of them) within the time
         of a cron pass; returns the companies remaining (reported to the cron as well)."""
         clock = CronClock(self.env)
-        if clock.late:
-            return hand_over_cron_pass(self.env)
+        if clock.hand_over():
+            return None
         done, remaining = self._refresh_due(clock)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining

@@ -126,9 +126,8 @@ class MailingMailing(models.Model):
         waiting = self.filtered(lambda m: m.state not in ("in_queue", "sending"))
         if not waiting:
             return
-        self.env.flush_all()
         try:
-            with self.env.cr.savepoint():
+            with self.env.cr.savepoint():  # flushes first
                 self.env.cr.execute(
                     SQL(
                         "SELECT id FROM mailing_mailing WHERE id IN %s FOR NO KEY UPDATE NOWAIT",

@@ -6,7 +6,6 @@ from odoo import api, fields, models
 from odoo.addons.loyalty_gesture.models.care_helpers import (
     CronClock,
     commit_cron_chunk,
-    hand_over_cron_pass,
     report_cron_progress,
 )
 from odoo.tools import SQL
@@ -107,8 +106,8 @@ class WinbackCampaign(models.Model):
         then, with nothing left, the results of every campaign. Safe to rerun and to run
         on several workers at once."""
         clock = CronClock(self.env)
-        if clock.late:
-            return hand_over_cron_pass(self.env)
+        if clock.hand_over():
+            return
         done = 0
         for kind, chunk, maximum in (
             ("target", self._job_target_chunk, 1),

@@ -2,7 +2,6 @@ from odoo import api, fields, models
 from odoo.addons.loyalty_gesture.models.care_helpers import (
     CronClock,
     background_notice,
-    hand_over_cron_pass,
 )
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_date
@@ -68,8 +67,8 @@ class WinbackCustomerScore(models.Model):
         is skipped (advisory lock); rerunning on the same day changes nothing.
         """
         clock = CronClock(self.env)
-        if clock.late:
-            return hand_over_cron_pass(self.env)
+        if clock.hand_over():
+            return None
         done, remaining = self._compute_due_scores(clock, batch, chunk_rows)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining

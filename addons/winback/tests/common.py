@@ -83,10 +83,16 @@ class WinbackCase(CareCase):
     @classmethod
     def _sleeper_campaign(cls, pattern, count, **values):
         """``count`` scored sleepers (``cls.sleepers``, see ``_sleepers``) and a draft
-        campaign of the Care manager's on them: dormant and lost customers of two orders
-        or more, no holdout, the test gesture type, then ``values``."""
+        campaign on them (``_campaign_on``)."""
         cls.sleepers = cls._sleepers(pattern, count)
         cls.env["winback.customer.score"]._compute_company_scores(cls.company)
+        return cls._campaign_on(cls.sleepers, **values)
+
+    @classmethod
+    def _campaign_on(cls, partners, **values):
+        """A draft campaign of the Care manager's on ``partners``: dormant and lost
+        customers of two orders or more, no holdout, the test gesture type, then
+        ``values``."""
         return (
             cls.env["winback.campaign"]
             .with_user(cls.manager)
@@ -98,7 +104,7 @@ class WinbackCase(CareCase):
                     "min_orders": 2,
                     "holdout_percent": 0,
                     "gesture_type_id": cls.gesture_type.id,
-                    "partner_domain": f"[('id', 'in', {cls.sleepers.ids})]",
+                    "partner_domain": f"[('id', 'in', {partners.ids})]",
                     **values,
                 }
             )

@@ -65,27 +65,17 @@ class AbCase(common.WinbackCase):
 
     @classmethod
     def _ab_campaign(cls, partners, **values):
-        return (
-            cls.env["winback.campaign"]
-            .with_user(cls.manager)
-            .create(
-                {
-                    "name": "Which offer?",
-                    "company_id": cls.company.id,
-                    "segment_dormant": True,
-                    "segment_lost": True,
-                    "min_orders": 2,
-                    "holdout_percent": 0,
-                    "gesture_type_id": cls.gesture_type.id,
-                    "contact_cost": 1,
-                    "partner_domain": f"[('id', 'in', {partners.ids})]",
-                    "ab_test": True,
-                    "gesture_type_b_id": cls.gesture_type_b.id,
-                    "ab_test_percent": 50,
-                    "ab_min_days": 7,
-                    **values,
-                }
-            )
+        return cls._campaign_on(
+            partners,
+            **{
+                "name": "Which offer?",
+                "contact_cost": 1,
+                "ab_test": True,
+                "gesture_type_b_id": cls.gesture_type_b.id,
+                "ab_test_percent": 50,
+                "ab_min_days": 7,
+                **values,
+            },
         )
 
     def _mails(self, members):
